@@ -1,0 +1,6 @@
+import type { Report } from '../results.js';
+
+/** The documented contract: see README, "JSON output". */
+export function formatJson(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}

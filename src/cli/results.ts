@@ -1,0 +1,85 @@
+import type { Finding, Verdict } from '../engine/index.js';
+
+/**
+ * The result contract shared by `validate --output json` and, later, `audit --output json`.
+ * The paired reconciler and CI scripts read it: fields may be added, never renamed.
+ */
+export interface ReportedFinding {
+  readonly rule: string;
+  readonly path: string;
+  readonly message: string;
+  /** The line of the field in `file`, when the object came from a file. */
+  readonly line?: number;
+}
+
+export interface ObjectResult {
+  readonly file?: string;
+  readonly index?: number;
+  readonly item?: number;
+  readonly name: string | null;
+  readonly namespace: string | null;
+  readonly allowed: boolean;
+  readonly denials: readonly ReportedFinding[];
+  readonly warnings: readonly ReportedFinding[];
+  readonly audits: readonly ReportedFinding[];
+}
+
+export interface ReportError {
+  readonly file?: string;
+  readonly line?: number;
+  readonly message: string;
+}
+
+export interface Summary {
+  readonly files?: number;
+  readonly checked: number;
+  readonly allowed: number;
+  readonly denied: number;
+  readonly withWarnings: number;
+  readonly skipped?: number;
+  readonly errors: number;
+}
+
+export interface Report {
+  readonly results: readonly ObjectResult[];
+  readonly errors: readonly ReportError[];
+  readonly summary: Summary;
+}
+
+export function objectResult(
+  identity: Pick<ObjectResult, 'file' | 'index' | 'item' | 'name' | 'namespace'>,
+  verdict: Verdict,
+  lineOf?: (finding: Finding) => number,
+): ObjectResult {
+  const report = (finding: Finding): ReportedFinding => ({
+    rule: finding.rule,
+    path: finding.path,
+    message: finding.message,
+    ...(lineOf ? { line: lineOf(finding) } : {}),
+  });
+  return {
+    ...identity,
+    allowed: verdict.allowed,
+    denials: verdict.denials.map(report),
+    warnings: verdict.warnings.map(report),
+    audits: verdict.audits.map(report),
+  };
+}
+
+export function summarize(results: readonly ObjectResult[], extra: Partial<Summary> & { errors: number }): Summary {
+  return {
+    ...(extra.files === undefined ? {} : { files: extra.files }),
+    checked: results.length,
+    allowed: results.filter((result) => result.allowed).length,
+    denied: results.filter((result) => !result.allowed).length,
+    withWarnings: results.filter((result) => result.warnings.length > 0).length,
+    ...(extra.skipped === undefined ? {} : { skipped: extra.skipped }),
+    errors: extra.errors,
+  };
+}
+
+/** `namespace/name`, or just the name, as kubectl users write it. */
+export function displayName(result: Pick<ObjectResult, 'name' | 'namespace'>): string {
+  const name = result.name ?? '(unnamed)';
+  return result.namespace ? `${result.namespace}/${name}` : name;
+}

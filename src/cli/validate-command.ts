@@ -1,0 +1,179 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONTEXTS, Policy, validate, type Context } from '../engine/index.js';
+import { loadPolicyFile } from './policy-file.js';
+import { collectManifests, emptyManifests, type ParsedManifests } from './manifests.js';
+import { EXIT, UsageError, VERSION, wantsColor, type CliIO } from './io.js';
+import { formatJson } from './output/json.js';
+import { formatSarif } from './output/sarif.js';
+import { formatErrorsText, formatText } from './output/text.js';
+import { objectResult, summarize, type ObjectResult, type Report } from './results.js';
+
+export const VALIDATE_USAGE = `Usage: mcpserver-webhook validate [options] PATH...
+
+Checks MCPServer manifests offline, the way the webhook would judge them. PATH is a file, a
+folder (searched recursively for .yaml, .yml and .json files) or - for standard input. Files
+may hold many YAML documents; documents that are not MCPServers are skipped and counted, and
+the members of a kind: List are checked one by one.
+
+Options:
+  -o, --output FORMAT   text (default), json or sarif
+      --context NAME    manifest (default: files in Git) or admission (as at kubectl apply)
+      --policy FILE     policy file (YAML or JSON); default: the built-in policy
+  -h, --help            show this help
+
+Exit status: 0 when nothing is denied, 1 when anything is denied, 2 for a usage error or
+input that could not be read or parsed.
+`;
+
+const OUTPUTS = ['text', 'json', 'sarif'] as const;
+type Output = (typeof OUTPUTS)[number];
+const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+
+interface ValidateArguments {
+  readonly paths: string[];
+  readonly output: Output;
+  readonly context: Context;
+  readonly policyFile: string | undefined;
+}
+
+function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o', default: 'text' },
+        context: { type: 'string', default: 'manifest' },
+        policy: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (!isOneOf(OUTPUTS, values.output)) throw new UsageError(`--output must be one of ${OUTPUTS.join(', ')}`);
+  if (!isOneOf(CONTEXTS, values.context)) throw new UsageError(`--context must be one of ${CONTEXTS.join(', ')}`);
+  if (positionals.length === 0) throw new UsageError('give at least one file or folder to check, or - for standard input');
+  return { paths: positionals, output: values.output, context: values.context, policyFile: values.policy };
+}
+
+function isOneOf<T extends string>(allowed: readonly T[], value: string | undefined): value is T {
+  return allowed.includes(value as T);
+}
+
+export async function runValidate(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseValidateArguments(args);
+  if (parsed === 'help') {
+    io.stdout.write(VALIDATE_USAGE);
+    return EXIT.ok;
+  }
+  const policy = parsed.policyFile ? await loadPolicyFile(parsed.policyFile) : Policy.builtIn();
+
+  const manifests = emptyManifests();
+  const files = await readInputs(parsed.paths, io, manifests);
+  const results = manifests.objects.map((manifest): ObjectResult => {
+    const metadata = manifest.object.metadata as { name?: unknown; namespace?: unknown } | undefined;
+    const name = typeof metadata?.name === 'string' ? metadata.name : null;
+    const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : null;
+    const labels = namespace === null ? undefined : manifests.namespaceLabels.get(namespace);
+    const verdict = validate(manifest.object, {
+      context: parsed.context,
+      policy,
+      ...(namespace === null ? {} : { namespace: { name: namespace, ...(labels ? { labels } : {}) } }),
+    });
+    return objectResult(
+      { file: manifest.file, index: manifest.index, ...(manifest.item === undefined ? {} : { item: manifest.item }), name, namespace },
+      verdict,
+      (finding) => manifest.lineOf(finding.field),
+    );
+  });
+
+  const report: Report = {
+    results,
+    errors: manifests.errors,
+    summary: summarize(results, { files, skipped: manifests.skipped, errors: manifests.errors.length }),
+  };
+  writeReport(report, parsed, io);
+  if (report.errors.length > 0) return EXIT.usage;
+  return report.summary.denied > 0 ? EXIT.denied : EXIT.ok;
+}
+
+function writeReport(report: Report, { output, context }: ValidateArguments, io: CliIO): void {
+  switch (output) {
+    case 'json':
+      io.stdout.write(formatJson(report));
+      return;
+    case 'sarif':
+      io.stderr.write(formatErrorsText(report));
+      io.stdout.write(formatSarif(report, context, VERSION));
+      return;
+    case 'text':
+      io.stderr.write(formatErrorsText(report));
+      io.stdout.write(formatText(report, wantsColor(io)));
+  }
+}
+
+/** Reads every input into `manifests`; returns how many files were read. */
+async function readInputs(paths: readonly string[], io: CliIO, manifests: ParsedManifests): Promise<number> {
+  let files = 0;
+  const seen = new Set<string>();
+  const read = async (file: string, text: Promise<string>): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    try {
+      collectManifests(file, await text, manifests);
+      files++;
+    } catch (error) {
+      manifests.errors.push({ file, message: `cannot read: ${describeFsError(error)}` });
+    }
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      await read('<stdin>', readStream(io.stdin));
+      continue;
+    }
+    let found: string[];
+    try {
+      found = (await stat(path)).isDirectory() ? await manifestFilesIn(path) : [path];
+    } catch (error) {
+      manifests.errors.push({ file: path, message: `cannot read: ${describeFsError(error)}` });
+      continue;
+    }
+    for (const file of found) await read(file, readFile(file, 'utf8'));
+  }
+  return files;
+}
+
+/** YAML and JSON files under a folder, in a stable order; hidden folders and node_modules are passed over. */
+async function manifestFilesIn(folder: string): Promise<string[]> {
+  const entries = (await readdir(folder, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('.') && entry.name !== 'node_modules') files.push(...(await manifestFilesIn(path)));
+    } else if (MANIFEST_EXTENSIONS.test(entry.name)) {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder';
+  return (error as Error).message;
+}

@@ -1,0 +1,195 @@
+import { LineCounter, parseDocument } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { formatPath } from './field-path.js';
+import { RULES } from './rules/index.js';
+import { createAjv, loadSchemaFile, resolvePointer, type SchemaNode } from './schema.js';
+import { lineOf } from './source-lines.js';
+import type { Action, Context } from './verdict.js';
+
+/** The namespace an object lives in; labels are known where an adapter could look them up. */
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+type ActionSetting = Action | Partial<Record<Context, Action>>;
+type RuleActions = Readonly<Record<string, ActionSetting>>;
+
+interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values?: readonly string[];
+  }[];
+}
+
+interface NamespaceOverride {
+  readonly names?: readonly string[];
+  readonly selector?: LabelSelector;
+  readonly rules: RuleActions;
+}
+
+/** The policy file's shape, as `schemas/policy.json` describes it. */
+export interface PolicyDocument {
+  readonly version?: 1;
+  readonly rules?: RuleActions;
+  readonly namespaces?: readonly NamespaceOverride[];
+}
+
+/** Every rule's action for one context and namespace. */
+export type ActionTable = ReadonlyMap<string, Action>;
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+const POLICY_SCHEMA = loadSchemaFile('policy.json');
+const validatePolicyDocument = createAjv().compile<PolicyDocument>(POLICY_SCHEMA);
+const MAX_CACHED_TABLES = 1024;
+
+/**
+ * A policy decides, per rule, context and namespace, what a finding does: deny, warn, audit or
+ * nothing. Built-in defaults come from the rules; the file's top-level `rules` override them;
+ * then each namespace entry that matches, in file order, so a later entry wins.
+ */
+export class Policy {
+  private readonly tables = new Map<string, ActionTable>();
+  private readonly usesSelectors: boolean;
+
+  constructor(
+    readonly document: PolicyDocument,
+    /** Where the policy came from, for logs: a file name, or `built-in`. */
+    readonly source: string,
+  ) {
+    this.usesSelectors = (document.namespaces ?? []).some((entry) => entry.selector !== undefined);
+  }
+
+  static builtIn(): Policy {
+    return new Policy({}, 'built-in');
+  }
+
+  actions(context: Context, namespace?: NamespaceInfo): ActionTable {
+    const labels = this.usesSelectors && namespace?.labels ? JSON.stringify(namespace.labels) : '';
+    const cacheKey = `${context}\u0000${namespace?.name ?? ''}\u0000${labels}`;
+    let table = this.tables.get(cacheKey);
+    if (!table) {
+      table = this.resolve(context, namespace);
+      // Namespaces are few; the bound only guards against a stream of made-up names.
+      if (this.tables.size >= MAX_CACHED_TABLES) this.tables.clear();
+      this.tables.set(cacheKey, table);
+    }
+    return table;
+  }
+
+  private resolve(context: Context, namespace: NamespaceInfo | undefined): ActionTable {
+    const table = new Map<string, Action>(RULES.map((rule) => [rule.id, rule.defaults[context]]));
+    const apply = (rules: RuleActions | undefined): void => {
+      for (const [rule, setting] of Object.entries(rules ?? {})) {
+        const action = typeof setting === 'string' ? setting : setting[context];
+        if (action) table.set(rule, action);
+      }
+    };
+    apply(this.document.rules);
+    for (const entry of this.document.namespaces ?? []) {
+      if (namespace && matchesNamespace(entry, namespace)) apply(entry.rules);
+    }
+    return table;
+  }
+}
+
+function matchesNamespace(entry: NamespaceOverride, namespace: NamespaceInfo): boolean {
+  if (entry.names && !entry.names.includes(namespace.name)) return false;
+  if (entry.selector && !(namespace.labels && matchesSelector(entry.selector, namespace.labels))) return false;
+  return true;
+}
+
+/** Kubernetes label selector semantics: every matchLabels pair and every expression must hold. */
+export function matchesSelector(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  const has = (key: string): boolean => Object.hasOwn(labels, key);
+  const labelsMatch = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => has(key) && labels[key] === value);
+  return (
+    labelsMatch &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      switch (operator) {
+        case 'In':
+          return has(key) && values.includes(labels[key] ?? '');
+        case 'NotIn':
+          return !has(key) || !values.includes(labels[key] ?? '');
+        case 'Exists':
+          return has(key);
+        case 'DoesNotExist':
+          return !has(key);
+      }
+    })
+  );
+}
+
+/**
+ * Parses a policy from YAML or JSON text. A bad file throws a PolicyError whose message names
+ * the file, the line and the key, one line per problem.
+ */
+export function parsePolicy(text: string, source: string): Policy {
+  const counter = new LineCounter();
+  const document = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const syntaxError = document.errors[0];
+  if (syntaxError) {
+    const line = syntaxError.linePos?.[0].line ?? 1;
+    throw new PolicyError(`${source}:${line}: ${syntaxError.message.split('\n')[0]}`);
+  }
+  const content: unknown = document.toJS() ?? {};
+  if (validatePolicyDocument(content)) return new Policy(content, source);
+
+  const problems = describePolicyErrors(validatePolicyDocument.errors ?? []).map(({ keys, atKey, message }) => {
+    const line = lineOf(document, counter, keys, atKey);
+    return { line, text: `${source}:${line}: ${message}` };
+  });
+  problems.sort((a, b) => a.line - b.line || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  throw new PolicyError([...new Set(problems.map((problem) => problem.text))].join('\n'));
+}
+
+interface PolicyProblem {
+  readonly keys: (string | number)[];
+  readonly atKey: boolean;
+  readonly message: string;
+}
+
+function describePolicyErrors(errors: readonly ErrorObject[]): PolicyProblem[] {
+  // An anyOf speaks for its branches: report "must be X or Y" once, not each branch's complaint.
+  const anyOfPaths = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
+  return errors.flatMap((error): PolicyProblem[] => {
+    if (error.keyword !== 'anyOf' && anyOfPaths.has(error.instancePath)) return [];
+    const { field } = resolvePointer(POLICY_SCHEMA, error.instancePath);
+    const keys = field.map((segment) => (typeof segment === 'object' ? segment.key : segment));
+    const name = formatPath(field) || 'the policy';
+    const parent = error.parentSchema as (SchemaNode & { description?: string }) | undefined;
+    switch (error.keyword) {
+      case 'propertyNames':
+        return [];
+      case 'enum':
+        if (error.propertyName !== undefined) {
+          return [
+            {
+              keys: [...keys, error.propertyName],
+              atKey: true,
+              message: `${name}: ${error.propertyName} is not a rule ID; the rules are: ${RULES.map((rule) => rule.id).join(', ')}`,
+            },
+          ];
+        }
+        return [{ keys, atKey: false, message: `${name}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}` }];
+      case 'additionalProperties': {
+        const key = String(error.params.additionalProperty);
+        const known = Object.keys(parent?.properties ?? {}).join(', ');
+        return [{ keys: [...keys, key], atKey: true, message: `${name}: unknown key ${key}; the keys allowed here are: ${known}` }];
+      }
+      case 'required':
+        return [{ keys, atKey: false, message: `${name}: ${String(error.params.missingProperty)} is required` }];
+      case 'anyOf':
+        return [{ keys, atKey: false, message: `${name}: must be ${parent?.description ?? 'one of the allowed forms'}` }];
+      case 'type':
+        return [{ keys, atKey: false, message: `${name}: must be ${String(error.params.type) === 'array' ? 'a list' : `of type ${String(error.params.type)}`}` }];
+      default:
+        return [{ keys, atKey: false, message: `${name}: ${error.message ?? error.keyword}` }];
+    }
+  });
+}

@@ -1,0 +1,18 @@
+import type { Rule } from '../rule.js';
+import { isRemote } from './facts.js';
+
+export const argsStdioOnly: Rule = {
+  id: 'args-stdio-only',
+  description: 'spec.args is set only for stdio servers.',
+  fix: 'Remove spec.args: a remote server takes no command-line arguments from Muster.',
+  defaults: { manifest: 'deny', admission: 'deny' },
+  check: ({ spec }) =>
+    isRemote(spec) && spec.args !== undefined
+      ? [
+          {
+            field: ['spec', 'args'],
+            message: `spec.args is only allowed when spec.type is stdio, not ${spec.type}: remove it, a remote server takes no command-line arguments`,
+          },
+        ]
+      : [],
+};

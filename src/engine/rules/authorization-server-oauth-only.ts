@@ -1,0 +1,18 @@
+import type { Rule } from '../rule.js';
+
+export const authorizationServerOauthOnly: Rule = {
+  id: 'authorization-server-oauth-only',
+  description: 'spec.auth.authorizationServer is set only when spec.auth.type is oauth.',
+  fix: 'Set spec.auth.type to oauth, or remove spec.auth.authorizationServer.',
+  defaults: { manifest: 'deny', admission: 'deny' },
+  check: ({ spec }) =>
+    spec.auth?.authorizationServer !== undefined && spec.auth.type !== 'oauth'
+      ? [
+          {
+            field: ['spec', 'auth', 'authorizationServer'],
+            message:
+              'spec.auth.authorizationServer is only valid when spec.auth.type is oauth (it defaults to none): set spec.auth.type to oauth, or remove the override',
+          },
+        ]
+      : [],
+};

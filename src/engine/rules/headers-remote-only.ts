@@ -1,0 +1,18 @@
+import type { Rule } from '../rule.js';
+
+export const headersRemoteOnly: Rule = {
+  id: 'headers-remote-only',
+  description: 'spec.headers is set only for remote servers (streamable-http, sse).',
+  fix: 'Remove spec.headers, or pass the values to the stdio process through spec.env.',
+  defaults: { manifest: 'deny', admission: 'deny' },
+  check: ({ spec }) =>
+    spec.type === 'stdio' && spec.headers !== undefined
+      ? [
+          {
+            field: ['spec', 'headers'],
+            message:
+              'spec.headers is only allowed when spec.type is streamable-http or sse, not stdio: remove it, or pass the values to the process through spec.env',
+          },
+        ]
+      : [],
+};

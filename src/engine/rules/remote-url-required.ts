@@ -1,0 +1,18 @@
+import type { Rule } from '../rule.js';
+import { isRemote } from './facts.js';
+
+export const remoteUrlRequired: Rule = {
+  id: 'remote-url-required',
+  description: 'A streamable-http or sse server has spec.url.',
+  fix: "Set spec.url to the server's endpoint, e.g. https://mcp.example.com/mcp.",
+  defaults: { manifest: 'deny', admission: 'deny' },
+  check: ({ spec }) =>
+    isRemote(spec) && !spec.url
+      ? [
+          {
+            field: ['spec', 'url'],
+            message: `spec.url is required when spec.type is ${spec.type}: set it to the server's endpoint, e.g. https://mcp.example.com/mcp`,
+          },
+        ]
+      : [],
+};

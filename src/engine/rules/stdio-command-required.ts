@@ -1,0 +1,17 @@
+import type { Rule } from '../rule.js';
+
+export const stdioCommandRequired: Rule = {
+  id: 'stdio-command-required',
+  description: 'A stdio server has spec.command.',
+  fix: 'Set spec.command to the executable that starts the MCP server.',
+  defaults: { manifest: 'deny', admission: 'deny' },
+  check: ({ spec }) =>
+    spec.type === 'stdio' && !spec.command
+      ? [
+          {
+            field: ['spec', 'command'],
+            message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server',
+          },
+        ]
+      : [],
+};

@@ -1,0 +1,84 @@
+import type { FieldPath } from './field-path.js';
+import { formatPath } from './field-path.js';
+
+/**
+ * Where the engine runs. The same object means different things in Git and in the cluster:
+ * a placeholder is right in Git and a failed injection in the cluster; a literal credential
+ * is a leaked secret in Git and the expected result of a pipeline in the cluster.
+ */
+export const CONTEXTS = ['manifest', 'admission'] as const;
+export type Context = (typeof CONTEXTS)[number];
+
+/** What the policy makes of a rule's finding. */
+export const ACTIONS = ['deny', 'warn', 'audit', 'off'] as const;
+export type Action = (typeof ACTIONS)[number];
+export type ActiveAction = Exclude<Action, 'off'>;
+
+export interface Finding {
+  readonly rule: string;
+  /** Kubernetes field path, e.g. `spec.headers[Authorization]`. */
+  readonly path: string;
+  /** One self-contained sentence: what is wrong, where, and how to fix it. Never a secret value. */
+  readonly message: string;
+  readonly action: ActiveAction;
+  /** The same path as segments, for locating the field in a source document. */
+  readonly field: FieldPath;
+}
+
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly denials: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  readonly audits: readonly Finding[];
+}
+
+export interface UnjudgedFinding {
+  readonly rule: string;
+  readonly field: FieldPath;
+  readonly message: string;
+  readonly action: ActiveAction;
+  /** True for a generic finding that yields to a specific rule's finding on the same field. */
+  readonly generic?: boolean;
+}
+
+/**
+ * Orders findings and drops repeats so that the same input always gives the same text:
+ * GitOps tools show it on every sync and must not see it flap. A generic schema finding is
+ * dropped where a specific rule already explains the same field better.
+ */
+export function buildVerdict(findings: readonly UnjudgedFinding[]): Verdict {
+  const specificPaths = new Set<string>();
+  const candidates = findings.map((finding) => {
+    const path = formatPath(finding.field);
+    if (!finding.generic) specificPaths.add(path);
+    return { finding, path };
+  });
+
+  const seen = new Set<string>();
+  const kept: Finding[] = [];
+  for (const { finding, path } of candidates) {
+    if (finding.generic && specificPaths.has(path)) continue;
+    const identity = `${finding.rule}\u0000${path}\u0000${finding.message}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    kept.push({ rule: finding.rule, path, message: finding.message, action: finding.action, field: finding.field });
+  }
+  kept.sort(compareFindings);
+
+  const denials = kept.filter((f) => f.action === 'deny');
+  return {
+    allowed: denials.length === 0,
+    denials,
+    warnings: kept.filter((f) => f.action === 'warn'),
+    audits: kept.filter((f) => f.action === 'audit'),
+  };
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return compareText(a.path, b.path) || compareText(a.rule, b.rule) || compareText(a.message, b.message);
+}
+
+/** Code-unit order: independent of locale and ICU version, so identical on every machine. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
