@@ -1,8 +1,6 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { pathKeys, type FieldPath } from '../engine/field-path.js';
 import { isPlainObject } from '../engine/schema.js';
-import { lineOf } from '../engine/source-lines.js';
-import type { FieldPath } from '../engine/field-path.js';
-import { pathKeys } from '../engine/field-path.js';
+import { isYamlError, parseYamlDocuments } from '../engine/yaml-source.js';
 
 /** One MCPServer found in a manifest file, with a way back to the lines it came from. */
 export interface ManifestObject {
@@ -48,29 +46,19 @@ function isMusterServer(value: Record<string, unknown>): boolean {
  * its line, and only the broken document is lost: the other documents are still checked.
  */
 export function collectManifests(file: string, text: string, into: ParsedManifests): void {
-  const counter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (!Array.isArray(documents)) return; // an empty stream
-  for (const [index, document] of documents.entries()) {
-    const syntaxError = document.errors[0];
-    if (syntaxError) {
-      into.errors.push({ file, line: syntaxError.linePos?.[0].line, message: firstLine(syntaxError.message) });
+  for (const document of parseYamlDocuments(text)) {
+    if (isYamlError(document)) {
+      into.errors.push({ file, line: document.line, message: document.message });
       continue;
     }
-    let value: unknown;
-    try {
-      value = document.toJS({ maxAliasCount: 100 });
-    } catch (error) {
-      into.errors.push({ file, line: lineOf(document, counter, []), message: firstLine(String((error as Error).message)) });
-      continue;
-    }
+    const { index, value } = document;
     if (value == null) continue;
-    const at = (prefix: (string | number)[]) => (field: FieldPath) => lineOf(document, counter, [...prefix, ...pathKeys(field)]);
     const consider = (candidate: unknown, prefix: (string | number)[], item?: number): void => {
       if (!isPlainObject(candidate)) {
         into.skipped++;
       } else if (isMusterServer(candidate)) {
-        into.objects.push({ file, index, ...(item === undefined ? {} : { item }), object: candidate, lineOf: at(prefix) });
+        const lineOf = (field: FieldPath): number => document.lineOf([...prefix, ...pathKeys(field)]);
+        into.objects.push({ file, index, ...(item === undefined ? {} : { item }), object: candidate, lineOf });
       } else {
         if (candidate.kind === 'Namespace') rememberNamespace(candidate, into.namespaceLabels);
         into.skipped++;
@@ -79,7 +67,7 @@ export function collectManifests(file: string, text: string, into: ParsedManifes
     if (isPlainObject(value) && value.kind === 'List' && Array.isArray(value.items)) {
       value.items.forEach((member, item) => consider(member, ['items', item], item));
     } else {
-      consider(value, [], undefined);
+      consider(value, []);
     }
   }
 }
@@ -90,8 +78,4 @@ function rememberNamespace(namespace: Record<string, unknown>, labelsByName: Map
   if (typeof metadata.name !== 'string') return;
   const stringLabels = Object.fromEntries(Object.entries(labels).filter(([, value]) => typeof value === 'string'));
   labelsByName.set(metadata.name, stringLabels as Record<string, string>);
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
 }

@@ -1,9 +1,8 @@
-import { LineCounter, parseDocument } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { formatPath } from './field-path.js';
 import { RULES } from './rules/index.js';
 import { createAjv, loadSchemaFile, resolvePointer, type SchemaNode } from './schema.js';
-import { lineOf } from './source-lines.js';
+import { isYamlError, parseYamlDocuments } from './yaml-source.js';
 import type { Action, Context } from './verdict.js';
 
 /** The namespace an object lives in; labels are known where an adapter could look them up. */
@@ -130,18 +129,14 @@ export function matchesSelector(selector: LabelSelector, labels: Readonly<Record
  * the file, the line and the key, one line per problem.
  */
 export function parsePolicy(text: string, source: string): Policy {
-  const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const syntaxError = document.errors[0];
-  if (syntaxError) {
-    const line = syntaxError.linePos?.[0].line ?? 1;
-    throw new PolicyError(`${source}:${line}: ${syntaxError.message.split('\n')[0]}`);
-  }
-  const content: unknown = document.toJS() ?? {};
+  const [document, extra] = parseYamlDocuments(text);
+  if (document && isYamlError(document)) throw new PolicyError(`${source}:${document.line}: ${document.message}`);
+  if (extra) throw new PolicyError(`${source}:${isYamlError(extra) ? extra.line : extra.lineOf([])}: a policy file holds one document`);
+  const content: unknown = document?.value ?? {};
   if (validatePolicyDocument(content)) return new Policy(content, source);
 
-  const problems = describePolicyErrors(validatePolicyDocument.errors ?? []).map(({ keys, atKey, message }) => {
-    const line = lineOf(document, counter, keys, atKey);
+  const problems = describePolicyErrors(validatePolicyDocument.errors ?? []).map(({ keys, message }) => {
+    const line = document?.lineOf(keys) ?? 1;
     return { line, text: `${source}:${line}: ${message}` };
   });
   problems.sort((a, b) => a.line - b.line || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
@@ -150,7 +145,6 @@ export function parsePolicy(text: string, source: string): Policy {
 
 interface PolicyProblem {
   readonly keys: (string | number)[];
-  readonly atKey: boolean;
   readonly message: string;
 }
 
@@ -158,7 +152,7 @@ function describePolicyErrors(errors: readonly ErrorObject[]): PolicyProblem[] {
   // An anyOf speaks for its branches: report "must be X or Y" once, not each branch's complaint.
   const anyOfPaths = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
   return errors.flatMap((error): PolicyProblem[] => {
-    if (error.keyword !== 'anyOf' && anyOfPaths.has(error.instancePath)) return [];
+    if (error.keyword !== 'anyOf' && error.schemaPath.includes('/anyOf/') && anyOfPaths.has(error.instancePath)) return [];
     const { field } = resolvePointer(POLICY_SCHEMA, error.instancePath);
     const keys = field.map((segment) => (typeof segment === 'object' ? segment.key : segment));
     const name = formatPath(field) || 'the policy';
@@ -171,25 +165,24 @@ function describePolicyErrors(errors: readonly ErrorObject[]): PolicyProblem[] {
           return [
             {
               keys: [...keys, error.propertyName],
-              atKey: true,
-              message: `${name}: ${error.propertyName} is not a rule ID; the rules are: ${RULES.map((rule) => rule.id).join(', ')}`,
+                            message: `${name}: ${error.propertyName} is not a rule ID; the rules are: ${RULES.map((rule) => rule.id).join(', ')}`,
             },
           ];
         }
-        return [{ keys, atKey: false, message: `${name}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}` }];
+        return [{ keys, message: `${name}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}` }];
       case 'additionalProperties': {
         const key = String(error.params.additionalProperty);
         const known = Object.keys(parent?.properties ?? {}).join(', ');
-        return [{ keys: [...keys, key], atKey: true, message: `${name}: unknown key ${key}; the keys allowed here are: ${known}` }];
+        return [{ keys: [...keys, key], message: `${name}: unknown key ${key}; the keys allowed here are: ${known}` }];
       }
       case 'required':
-        return [{ keys, atKey: false, message: `${name}: ${String(error.params.missingProperty)} is required` }];
+        return [{ keys, message: `${name}: ${String(error.params.missingProperty)} is required` }];
       case 'anyOf':
-        return [{ keys, atKey: false, message: `${name}: must be ${parent?.description ?? 'one of the allowed forms'}` }];
+        return [{ keys, message: `${name}: must be ${parent?.description ?? 'one of the allowed forms'}` }];
       case 'type':
-        return [{ keys, atKey: false, message: `${name}: must be ${String(error.params.type) === 'array' ? 'a list' : `of type ${String(error.params.type)}`}` }];
+        return [{ keys, message: `${name}: must be ${String(error.params.type) === 'array' ? 'a list' : `of type ${String(error.params.type)}`}` }];
       default:
-        return [{ keys, atKey: false, message: `${name}: ${error.message ?? error.keyword}` }];
+        return [{ keys, message: `${name}: ${error.message ?? error.keyword}` }];
     }
   });
 }
