@@ -45,7 +45,7 @@ const PLACEHOLDER_WORDS =
   /^(?:x{3,}|\*{3,}|\.{3,}|-+|todo|tbd|fixme|placeholder|redacted|dummy|secret|token|password|none|null|undefined|changeit)$|replace[-_ ]?me|change[-_ ]?me|your[-_ ]?[a-z_-]*here|insert[-_ ]?[a-z_-]*here|^your[-_ ]?(?:api[-_ ]?)?(?:token|key|secret|password)$|x{4,}/i;
 
 /** An HTTP authentication scheme in front of the credential: `Bearer abc` holds `abc`. */
-const AUTH_SCHEME = /^(?:bearer|basic|token|digest|apikey|api-key)\s+/i;
+const AUTH_SCHEME = /^(?:bearer|basic|token|digest|apikey|api-key)(?:\s+|$)/i;
 
 export function credentialPart(value: string): string {
   return value.trim().replace(AUTH_SCHEME, '').trim();

@@ -149,10 +149,16 @@ interface PolicyProblem {
 }
 
 function describePolicyErrors(errors: readonly ErrorObject[]): PolicyProblem[] {
-  // An anyOf speaks for its branches: report "must be X or Y" once, not each branch's complaint.
+  // An anyOf speaks for its branches ("must be X or Y"); of the branches' own complaints only
+  // an unknown key is kept, because it names what to fix.
   const anyOfPaths = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
+  const speaksForBranch = (error: ErrorObject): boolean =>
+    error.keyword !== 'anyOf' &&
+    error.keyword !== 'additionalProperties' &&
+    error.schemaPath.includes('/anyOf/') &&
+    anyOfPaths.has(error.instancePath);
   return errors.flatMap((error): PolicyProblem[] => {
-    if (error.keyword !== 'anyOf' && error.schemaPath.includes('/anyOf/') && anyOfPaths.has(error.instancePath)) return [];
+    if (speaksForBranch(error)) return [];
     const { field } = resolvePointer(POLICY_SCHEMA, error.instancePath);
     const keys = field.map((segment) => (typeof segment === 'object' ? segment.key : segment));
     const name = formatPath(field) || 'the policy';

@@ -15,6 +15,7 @@ export interface SchemaNode {
   readonly pattern?: string;
   readonly 'x-pattern-description'?: string;
   readonly anyOf?: readonly SchemaNode[];
+  readonly $ref?: string;
 }
 
 /** A schema violation, already in words a person can act on. */
@@ -125,6 +126,7 @@ export function resolvePointer(root: SchemaNode, pointer: string): { field: Path
   let node: SchemaNode | undefined = root;
   if (pointer === '') return { field, node };
   for (const raw of pointer.slice(1).split('/')) {
+    node = dereference(root, node);
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const property: SchemaNode | undefined = node?.properties?.[segment];
     if (property) {
@@ -141,7 +143,15 @@ export function resolvePointer(root: SchemaNode, pointer: string): { field: Path
       node = undefined;
     }
   }
-  return { field, node };
+  return { field, node: dereference(root, node) };
+}
+
+/** Follows a local `$ref` such as `#/definitions/ruleActions`. */
+function dereference(root: SchemaNode, node: SchemaNode | undefined): SchemaNode | undefined {
+  if (!node?.$ref?.startsWith('#/')) return node;
+  let target: unknown = root;
+  for (const part of node.$ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part];
+  return dereference(root, target as SchemaNode | undefined);
 }
 
 /** A near sibling name (a typo), or the same name elsewhere in the spec (a field at the wrong level). */

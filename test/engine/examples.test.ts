@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { RULES, validate } from '../../src/engine/index.js';
+import { exampleFiles, readExample } from '../fixtures.js';
+
+const rulesOf = (findings: readonly { rule: string }[]) => findings.map((finding) => finding.rule);
+
+describe('examples a new user can try', () => {
+  it.each(exampleFiles(''))('%s is allowed in Git (manifest context)', (file) => {
+    const verdict = validate(readExample(file), { context: 'manifest' });
+    expect(verdict.denials).toEqual([]);
+    expect(verdict.allowed).toBe(true);
+  });
+
+  it('has an example under examples/invalid/ for every rule, and each fires its rule', () => {
+    expect(exampleFiles('invalid')).toEqual(RULES.map((rule) => `${rule.id}.yaml`).sort());
+    for (const rule of RULES) {
+      const context = rule.defaults.manifest === 'off' ? 'admission' : 'manifest';
+      const verdict = validate(readExample(`invalid/${rule.id}.yaml`), { context });
+      const fired = [...verdict.denials, ...verdict.warnings, ...verdict.audits];
+      expect(rulesOf(fired), rule.id).toContain(rule.id);
+    }
+  });
+});
+
+describe("the product page's three servers", () => {
+  it('the static-token server: a placeholder passes in Git and is denied at admission, where the pipeline should have filled it', () => {
+    const vendor = readExample('vendor-tools.yaml');
+    const inGit = validate(vendor, { context: 'manifest' });
+    expect(inGit.allowed).toBe(true);
+    expect(rulesOf(inGit.audits)).toEqual(['header-unresolved-placeholder']);
+
+    const atAdmission = validate(vendor, { context: 'admission' });
+    expect(atAdmission.allowed).toBe(false);
+    expect(rulesOf(atAdmission.denials)).toEqual(['header-unresolved-placeholder']);
+    expect(atAdmission.denials[0]?.path).toBe('spec.headers[Authorization]');
+  });
+
+  it('the static-token server with the token filled in: denied in Git (a leaked secret), allowed with a warning at admission', () => {
+    const vendor = readExample('vendor-tools.yaml') as { spec: { headers: Record<string, string> } };
+    vendor.spec.headers.Authorization = 'Bearer 0f3c9e5a7b1d2c4e6f8a0b2c';
+    expect(rulesOf(validate(vendor, { context: 'manifest' }).denials)).toEqual(['header-literal-credential']);
+    const atAdmission = validate(vendor, { context: 'admission' });
+    expect(atAdmission.allowed).toBe(true);
+    expect(rulesOf(atAdmission.warnings)).toEqual(['header-literal-credential']);
+  });
+
+  it('the OAuth server with standard discovery is allowed without a word in both contexts', () => {
+    for (const context of ['manifest', 'admission'] as const) {
+      expect(validate(readExample('oauth-discovery.yaml'), { context })).toMatchObject({ allowed: true, denials: [], warnings: [], audits: [] });
+    }
+  });
+
+  it('the Atlassian server with the authorizationServer override is allowed, with a warning that names the override', () => {
+    for (const context of ['manifest', 'admission'] as const) {
+      const verdict = validate(readExample('atlassian.yaml'), { context });
+      expect(verdict.allowed).toBe(true);
+      expect(rulesOf(verdict.warnings)).toEqual(['authorization-server-override']);
+    }
+  });
+
+  it('rejects the override combined with token forwarding, as the product page says admission does', () => {
+    const atlassian = readExample('atlassian.yaml') as { spec: { auth: Record<string, unknown> } };
+    atlassian.spec.auth.forwardToken = true;
+    expect(rulesOf(validate(atlassian, { context: 'admission' }).denials)).toEqual(['authorization-server-forward-token-conflict']);
+  });
+});
+
+describe('both contexts deny a credential over plain http to a host outside the cluster', () => {
+  it.each(['manifest', 'admission'] as const)('%s', (context) => {
+    const verdict = validate(readExample('invalid/credential-over-plaintext.yaml'), { context });
+    expect(rulesOf(verdict.denials)).toContain('credential-over-plaintext');
+  });
+});

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Policy, PolicyError, RULE_IDS, parsePolicy, validate } from '../../src/engine/index.js';
+import { remote, repositoryFile } from '../fixtures.js';
+
+const plainHttp = remote({ url: 'http://mcp-search:8080/mcp' });
+const actionOf = (policy: Policy, object: Record<string, unknown>, namespace?: { name: string; labels?: Record<string, string> }) => {
+  const verdict = validate(object, { context: 'admission', policy, ...(namespace ? { namespace } : {}) });
+  if (verdict.denials.some((f) => f.rule === 'plaintext-url')) return 'deny';
+  if (verdict.warnings.some((f) => f.rule === 'plaintext-url')) return 'warn';
+  if (verdict.audits.some((f) => f.rule === 'plaintext-url')) return 'audit';
+  return 'off';
+};
+
+describe('policy', () => {
+  it('gives the built-in defaults with no file at all', () => {
+    expect(actionOf(Policy.builtIn(), plainHttp)).toBe('warn');
+  });
+
+  it.each(['deny', 'warn', 'audit', 'off'] as const)('sets a rule to %s for both contexts', (action) => {
+    const policy = parsePolicy(`rules:\n  plaintext-url: ${action}\n`, 'policy.yaml');
+    expect(actionOf(policy, plainHttp)).toBe(action);
+    const inGit = validate(plainHttp, { context: 'manifest', policy });
+    expect(inGit.allowed).toBe(action !== 'deny');
+  });
+
+  it('sets a rule per context, leaving the other context at its default', () => {
+    const policy = parsePolicy('rules:\n  header-literal-credential:\n    admission: deny\n', 'policy.yaml');
+    const leaked = remote({ headers: { 'X-API-Key': 'abc123secret' } });
+    expect(validate(leaked, { context: 'admission', policy }).allowed).toBe(false);
+    expect(validate(leaked, { context: 'manifest', policy }).denials.map((f) => f.rule)).toEqual(['header-literal-credential']);
+    expect(validate(leaked, { context: 'admission' }).allowed).toBe(true);
+  });
+
+  it('applies namespace overrides by name and by label selector, later entries winning', () => {
+    const policy = parsePolicy(
+      `rules:
+  plaintext-url: deny
+namespaces:
+  - names: [tools, sandbox]
+    rules:
+      plaintext-url: audit
+  - selector:
+      matchLabels: { mesh: istio }
+      matchExpressions:
+        - { key: tier, operator: NotIn, values: [edge] }
+    rules:
+      plaintext-url: off
+  - names: [sandbox]
+    rules:
+      plaintext-url: warn
+`,
+      'policy.yaml',
+    );
+    expect(actionOf(policy, plainHttp, { name: 'muster' })).toBe('deny');
+    expect(actionOf(policy, plainHttp, { name: 'tools' })).toBe('audit');
+    expect(actionOf(policy, plainHttp, { name: 'sandbox' })).toBe('warn');
+    expect(actionOf(policy, plainHttp, { name: 'apps', labels: { mesh: 'istio' } })).toBe('off');
+    expect(actionOf(policy, plainHttp, { name: 'apps', labels: { mesh: 'istio', tier: 'edge' } })).toBe('deny');
+    expect(actionOf(policy, plainHttp, { name: 'tools', labels: { mesh: 'istio' } })).toBe('off');
+    // Without labels a selector cannot match: the namespace gets the file-wide action.
+    expect(actionOf(policy, plainHttp, { name: 'apps' })).toBe('deny');
+    // The object's own namespace is used when none is given.
+    expect(actionOf(policy, remote({ url: 'http://mcp-search:8080/mcp' }))).toBe('deny');
+  });
+
+  it('supports every selector operator', () => {
+    const policy = (expression: string) =>
+      parsePolicy(`namespaces:\n  - selector:\n      matchExpressions: [${expression}]\n    rules: { plaintext-url: deny }\n`, 'p.yaml');
+    const on = (p: Policy, labels: Record<string, string>) => actionOf(p, plainHttp, { name: 'n', labels });
+    expect(on(policy('{key: env, operator: In, values: [prod]}'), { env: 'prod' })).toBe('deny');
+    expect(on(policy('{key: env, operator: In, values: [prod]}'), { env: 'dev' })).toBe('warn');
+    expect(on(policy('{key: env, operator: Exists}'), { env: 'dev' })).toBe('deny');
+    expect(on(policy('{key: env, operator: Exists}'), {})).toBe('warn');
+    expect(on(policy('{key: env, operator: DoesNotExist}'), {})).toBe('deny');
+    expect(on(policy('{key: env, operator: NotIn, values: [prod]}'), { env: 'prod' })).toBe('warn');
+  });
+
+  it('reads JSON as well as YAML', () => {
+    expect(actionOf(parsePolicy('{"rules": {"plaintext-url": "deny"}}', 'policy.json'), plainHttp)).toBe('deny');
+  });
+
+  it('treats an empty file as no overrides', () => {
+    expect(actionOf(parsePolicy('# nothing yet\n', 'policy.yaml'), plainHttp)).toBe('warn');
+  });
+
+  const broken: readonly [string, string, RegExp][] = [
+    ['an unknown rule ID', 'version: 1\nrules:\n  plaintext-urll: off\n', /^policy\.yaml:3: rules: plaintext-urll is not a rule ID; the rules are: schema-violation, /],
+    ['an unknown action', 'rules:\n  plaintext-url: block\n', /^policy\.yaml:2: rules\[plaintext-url\]: must be an action \(deny, warn, audit or off\)/],
+    ['an unknown context', 'rules:\n  plaintext-url:\n    kubectl: deny\n', /policy\.yaml:3: rules\[plaintext-url\]: unknown key kubectl; the keys allowed here are: manifest, admission$/],
+    ['an unknown top-level key', 'rule:\n  plaintext-url: off\n', /^policy\.yaml:1: the policy: unknown key rule; the keys allowed here are: version, rules, namespaces/],
+    ['a namespace entry without names or selector', 'namespaces:\n  - rules: {}\n', /^policy\.yaml:2: namespaces\[0\]: must be a namespace override with rules, and names and\/or selector/],
+    ['a bad selector operator', 'namespaces:\n  - selector:\n      matchExpressions:\n        - key: a\n          operator: Like\n    rules: {}\n', /^policy\.yaml:5: namespaces\[0\]\.selector\.matchExpressions\[0\]\.operator: must be one of In, NotIn, Exists, DoesNotExist/],
+    ['a YAML syntax error', 'rules:\n  plaintext-url: [deny\n', /^policy\.yaml:\d+: /],
+    ['two documents', 'rules: {}\n---\nrules: {}\n', /^policy\.yaml:3: a policy file holds one document/],
+    ['a list instead of a map', '- plaintext-url\n', /^policy\.yaml:1: the policy: must be of type object/],
+  ];
+  it.each(broken)('refuses %s with the file, the line and the key', (_, text, message) => {
+    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(PolicyError);
+    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(message);
+  });
+
+  it('lists every rule ID in schemas/policy.json, so editors can complete them', () => {
+    const schema = JSON.parse(readFileSync(repositoryFile('schemas/policy.json'), 'utf8')) as {
+      definitions: { ruleId: { enum: string[] } };
+    };
+    expect([...schema.definitions.ruleId.enum].sort()).toEqual([...RULE_IDS].sort());
+  });
+});
