@@ -1,0 +1,170 @@
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './run-cli.js';
+
+interface JsonReport {
+  results: { file: string; index: number; item?: number; name: string | null; namespace: string | null; allowed: boolean; denials: { rule: string; path: string; message: string; line: number }[]; warnings: { rule: string }[]; audits: { rule: string }[] }[];
+  errors: { file: string; line?: number; message: string }[];
+  summary: { files: number; checked: number; allowed: number; denied: number; withWarnings: number; skipped: number; errors: number };
+}
+
+function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-validate-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const server = (name: string, spec: string, extra = '') => `apiVersion: muster.giantswarm.io/v1alpha1
+kind: MCPServer
+metadata:
+  name: ${name}
+  namespace: muster${extra}
+spec:
+${spec}`;
+const GOOD = server('good', '  type: streamable-http\n  url: https://mcp.example.com/mcp\n');
+const BAD = server('bad', '  type: stdio\n  args: [serve]\n');
+
+describe('mcpserver-webhook validate', () => {
+  it('lists its commands with --help', async () => {
+    const run = await runCli(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Commands:\n(.|\n)*validate/);
+    const validateHelp = await runCli(['validate', '--help']);
+    expect(validateHelp.status).toBe(0);
+    expect(validateHelp.stdout).toContain('--output FORMAT');
+  });
+
+  it('exits 1 on examples/ and tells a new user what to fix, with file and line', async () => {
+    const run = await runCli(['validate', 'examples/']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      'examples/invalid/stdio-command-required.yaml:7: muster/stdio-without-command: spec.command: spec.command is required when spec.type is stdio',
+    );
+    expect(run.stderr).toBe('');
+  });
+
+  it('exits 0 when nothing is denied, and prints warnings', async () => {
+    const run = await runCli(['validate', 'examples/atlassian.yaml', 'examples/oauth-discovery.yaml']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('[authorization-server-override] (warning)');
+    expect(run.stdout).toContain('2 MCPServers checked in 2 files: 0 denied, 2 allowed (1 with warnings)');
+  });
+
+  it('reads multi-document files, skips and counts other kinds, checks List items, and skips other projects\' MCPServer kinds', async () => {
+    const dir = workspace({
+      'all.yaml': `${GOOD}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n# only a comment\n---\napiVersion: v1\nkind: List\nitems:\n${BAD.trimEnd().replace(/^/gm, '    ').replace(/^    apiVersion/m, '  - apiVersion')}\n---\napiVersion: toolhive.stacklok.dev/v1alpha1\nkind: MCPServer\nmetadata: {name: other}\nspec: {}\n`,
+    });
+    const run = await runCli(['validate', '-o', 'json', 'all.yaml'], { cwd: dir });
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(run.status).toBe(1);
+    expect(report.results.map((r) => [r.index, r.item, r.name, r.allowed])).toEqual([
+      [0, undefined, 'good', true],
+      [2, 0, 'bad', false],
+    ]);
+    expect(report.results[1]?.denials[0]).toMatchObject({ rule: 'stdio-command-required', path: 'spec.command', line: 24 });
+    expect(report.summary).toMatchObject({ files: 1, checked: 2, allowed: 1, denied: 1, skipped: 2, errors: 0 });
+  });
+
+  it('walks folders recursively for .yaml, .yml and .json, and passes over hidden folders and other files', async () => {
+    const dir = workspace({
+      'a/one.yaml': GOOD,
+      'a/b/two.yml': GOOD,
+      'a/b/three.json': JSON.stringify({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', metadata: { name: 'three' }, spec: { type: 'sse', url: 'https://x.example.com/sse' } }),
+      'a/.git/ignored.yaml': BAD,
+      'a/notes.txt': 'not yaml: [',
+    });
+    const report = JSON.parse((await runCli(['validate', '-o', 'json', 'a'], { cwd: dir })).stdout) as JsonReport;
+    expect(report.results.map((r) => r.file)).toEqual(['a/b/three.json', 'a/b/two.yml', 'a/one.yaml']);
+    expect(report.summary.denied).toBe(0);
+  });
+
+  it('reads standard input with -', async () => {
+    const run = await runCli(['validate', '-'], { stdin: BAD });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('<stdin>:6: muster/bad: spec.command:');
+  });
+
+  it('reports a YAML syntax error as file:line: message, without a stack trace, and still checks the other documents and files', async () => {
+    const dir = workspace({ 'broken.yaml': `${BAD}---\nkind: [oops\n---\n${GOOD}`, 'fine.yaml': GOOD });
+    const run = await runCli(['validate', '.'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^broken\.yaml:\d+: .+\n$/);
+    expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(run.stdout).toContain('broken.yaml:6: muster/bad:');
+    expect(run.stdout).toContain('3 MCPServers checked in 2 files: 1 denied, 2 allowed; 1 input error');
+  });
+
+  it('rejects duplicate keys, which kubectl would also refuse', async () => {
+    const dir = workspace({ 'dup.yaml': GOOD.replace('spec:', 'spec:\n  type: sse') });
+    const run = await runCli(['validate', 'dup.yaml'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^dup\.yaml:\d+: duplicated mapping key/);
+  });
+
+  it('exits 2 for usage errors and unreadable input, naming the problem in one line', async () => {
+    for (const args of [['validate'], ['validate', '-o', 'xml', 'examples'], ['validate', '--context', 'git', 'examples'], ['validate', '--bogus', 'examples'], ['frobnicate']]) {
+      const run = await runCli(args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.split('\n')[0]).toMatch(/^mcpserver-webhook/);
+    }
+    const missing = await runCli(['validate', 'no-such-folder', 'examples/oauth-discovery.yaml']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe('no-such-folder: cannot read: no such file or folder\n');
+    expect(missing.stdout).toContain('1 MCPServer checked in 1 file');
+  });
+
+  it('applies --policy and --context', async () => {
+    const dir = workspace({
+      'policy.yaml': 'rules:\n  authorization-server-override: deny\n',
+      'broken-policy.yaml': 'rules:\n  authorization-server-overide: deny\n',
+    });
+    const denied = await runCli(['validate', '--policy', join(dir, 'policy.yaml'), 'examples/atlassian.yaml']);
+    expect(denied.status).toBe(1);
+    const broken = await runCli(['validate', '--policy', join(dir, 'broken-policy.yaml'), 'examples/atlassian.yaml']);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain(`${join(dir, 'broken-policy.yaml')}:2: rules: authorization-server-overide is not a rule ID`);
+    const inGit = await runCli(['validate', 'examples/vendor-tools.yaml']);
+    expect(inGit.status).toBe(0);
+    const atAdmission = await runCli(['validate', '--context', 'admission', 'examples/vendor-tools.yaml']);
+    expect(atAdmission.status).toBe(1);
+    expect(atAdmission.stdout).toContain('[header-unresolved-placeholder]');
+  });
+
+  it('uses the labels of Namespace documents for policy label selectors', async () => {
+    const dir = workspace({
+      'policy.yaml': 'namespaces:\n  - selector: {matchLabels: {mesh: istio}}\n    rules: {plaintext-url: deny}\n',
+      'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: muster\n  labels: {mesh: istio}\n',
+      'server.yaml': server('plain', '  type: sse\n  url: http://search:8080/sse\n'),
+    });
+    expect((await runCli(['validate', '--policy', 'policy.yaml', 'server.yaml'], { cwd: dir })).status).toBe(0);
+    expect((await runCli(['validate', '--policy', 'policy.yaml', 'ns.yaml', 'server.yaml'], { cwd: dir })).status).toBe(1);
+  });
+
+  it('colours the text only for a terminal', async () => {
+    const run = await runCli(['validate', 'examples/invalid/plaintext-url.yaml']);
+    expect(run.stdout).not.toContain('\u001b[');
+    const { main } = (await import(`${ROOT}dist/cli/main.js`)) as { main(argv: string[], io: unknown): Promise<number> };
+    let printed = '';
+    const stdout = Object.assign(new (await import('node:stream')).Writable({ write(chunk, _encoding, done) { printed += String(chunk); done(); } }), { isTTY: true });
+    await main(['validate', `${ROOT}examples/invalid/plaintext-url.yaml`], { stdout, stderr: stdout, stdin: process.stdin, env: {} });
+    expect(printed).toContain('\u001b[33m');
+    printed = '';
+    await main(['validate', `${ROOT}examples/invalid/plaintext-url.yaml`], { stdout, stderr: stdout, stdin: process.stdin, env: { NO_COLOR: '1' } });
+    expect(printed).not.toContain('\u001b[');
+  });
+
+  it('checks 10,000 documents in one run', async () => {
+    const document = readFileSync(`${ROOT}examples/vendor-tools.yaml`, 'utf8');
+    const dir = workspace({ 'many.yaml': Array.from({ length: 10_000 }, (_, i) => document.replace('name: vendor-tools', `name: vendor-tools-${i}`)).join('---\n') });
+    const run = await runCli(['validate', '-o', 'json', 'many.yaml'], { cwd: dir });
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.summary.checked).toBe(10_000);
+    expect(report.results[9_999]?.name).toBe('vendor-tools-9999');
+    expect(existsSync(dir)).toBe(true);
+  });
+});
