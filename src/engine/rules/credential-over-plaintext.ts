@@ -1,8 +1,8 @@
 import { carriesCredential } from '../credentials.js';
-import { isInClusterHost, isPlainHttp, parseUrl } from '../network.js';
+import { isInClusterHost, isPlainHttp } from '../network.js';
 import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
-import { forwardsToken, headerEntries, tokenExchangeEnabled } from './facts.js';
+import { forwardsToken, headerEntries, remoteUrl, tokenExchangeEnabled } from './facts.js';
 
 /** Denied in every context: once sent in clear text across a network, a token cannot be unsent. */
 export const credentialOverPlaintext: Rule = {
@@ -11,7 +11,7 @@ export const credentialOverPlaintext: Rule = {
   fix: 'Use an https:// URL, or reach the server through an in-cluster service name.',
   defaults: { manifest: 'deny', admission: 'deny' },
   check: ({ spec }) => {
-    const url = spec.type === 'stdio' || !spec.url ? undefined : parseUrl(spec.url);
+    const url = remoteUrl(spec);
     if (!url || !isPlainHttp(url) || isInClusterHost(url.hostname)) return [];
     const credentials = [
       ...headerEntries(spec)

@@ -1,3 +1,4 @@
+import { parseUrl } from '../network.js';
 import type { SpecView } from '../rule.js';
 
 /** Facts several rules ask of a spec; kept here so each is decided in one place. */
@@ -16,4 +17,9 @@ export function forwardsToken(spec: SpecView): boolean {
 
 export function headerEntries(spec: SpecView): [string, string][] {
   return Object.entries(spec.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+/** The endpoint a remote server is reached at; undefined for stdio servers and unparsable URLs. */
+export function remoteUrl(spec: SpecView): URL | undefined {
+  return spec.type === 'stdio' || !spec.url ? undefined : parseUrl(spec.url);
 }

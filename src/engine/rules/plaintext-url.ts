@@ -1,5 +1,6 @@
-import { isPlainHttp, parseUrl } from '../network.js';
+import { isPlainHttp } from '../network.js';
 import type { Rule } from '../rule.js';
+import { remoteUrl } from './facts.js';
 
 export const plaintextUrl: Rule = {
   id: 'plaintext-url',
@@ -7,7 +8,7 @@ export const plaintextUrl: Rule = {
   fix: 'Use an https:// URL; for an in-cluster service encrypted by a service mesh, set this rule to audit for its namespace.',
   defaults: { manifest: 'warn', admission: 'warn' },
   check: ({ spec }) => {
-    const url = spec.type === 'stdio' || !spec.url ? undefined : parseUrl(spec.url);
+    const url = remoteUrl(spec);
     return url && isPlainHttp(url)
       ? [
           {
