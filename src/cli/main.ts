@@ -1,4 +1,5 @@
 import { EXIT, UsageError, VERSION, processIO, type CliIO } from './io.js';
+import { runServe } from './serve-command.js';
 import { runValidate } from './validate-command.js';
 
 interface Command {
@@ -8,6 +9,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   validate: { summary: 'check MCPServer manifests offline (files, folders or stdin)', run: runValidate },
+  serve: { summary: 'run the validating admission webhook (HTTPS)', run: runServe },
 };
 
 function usage(): string {

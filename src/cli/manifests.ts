@@ -1,4 +1,5 @@
 import { pathKeys, type FieldPath } from '../engine/field-path.js';
+import { MCPSERVER_RESOURCE } from '../engine/resource.js';
 import { isPlainObject } from '../engine/schema.js';
 import { isYamlError, parseYamlDocuments } from '../engine/yaml-source.js';
 
@@ -33,12 +34,10 @@ export function emptyManifests(): ParsedManifests {
   return { objects: [], namespaceLabels: new Map(), skipped: 0, errors: [] };
 }
 
-const MUSTER_GROUP = 'muster.giantswarm.io';
-
 /** Other projects have an `MCPServer` kind too (ToolHive, for one): only Muster's is ours. */
 function isMusterServer(value: Record<string, unknown>): boolean {
   const { apiVersion } = value;
-  return value.kind === 'MCPServer' && (apiVersion === undefined || String(apiVersion).split('/')[0] === MUSTER_GROUP);
+  return value.kind === 'MCPServer' && (apiVersion === undefined || String(apiVersion).split('/')[0] === MCPSERVER_RESOURCE.group);
 }
 
 /**

@@ -6,3 +6,4 @@ export type { Rule } from './rule.js';
 export { CONTEXTS, ACTIONS, type Action, type Context, type Finding, type Verdict } from './verdict.js';
 export { formatPath, type FieldPath } from './field-path.js';
 export type { MCPServer, MCPServerSpec } from './mcpserver.generated.js';
+export { MCPSERVER_RESOURCE } from './resource.js';

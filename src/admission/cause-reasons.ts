@@ -1,0 +1,44 @@
+import { INTERNAL_ERROR_RULE } from '../engine/index.js';
+
+/** The Kubernetes `metav1.CauseType` values a denial of ours can carry. */
+export type CauseReason =
+  | 'FieldValueInvalid'
+  | 'FieldValueRequired'
+  | 'FieldValueForbidden'
+  | 'FieldValueDuplicate'
+  | 'InternalError';
+
+/**
+ * What kind of problem each rule reports, in the words Kubernetes clients understand. Every
+ * rule is listed (a test holds the table to the catalogue), so a new rule gets a deliberate
+ * reason rather than a silent default.
+ */
+export const CAUSE_REASONS: Readonly<Record<string, CauseReason>> = {
+  'schema-violation': 'FieldValueInvalid',
+  'unknown-field': 'FieldValueForbidden',
+  'stdio-command-required': 'FieldValueRequired',
+  'remote-url-required': 'FieldValueRequired',
+  'args-stdio-only': 'FieldValueForbidden',
+  'headers-remote-only': 'FieldValueForbidden',
+  'auth-remote-only': 'FieldValueForbidden',
+  'authorization-server-oauth-only': 'FieldValueForbidden',
+  'authorization-server-forward-token-conflict': 'FieldValueForbidden',
+  'authorization-server-token-exchange-conflict': 'FieldValueForbidden',
+  'authorization-server-issuer': 'FieldValueInvalid',
+  'token-exchange-required-fields': 'FieldValueRequired',
+  'header-unresolved-placeholder': 'FieldValueInvalid',
+  'header-literal-credential': 'FieldValueForbidden',
+  'credential-over-plaintext': 'FieldValueForbidden',
+  'header-syntax': 'FieldValueInvalid',
+  'header-duplicate-name': 'FieldValueDuplicate',
+  'required-audiences-without-forward-token': 'FieldValueInvalid',
+  'token-exchange-disabled-fields': 'FieldValueInvalid',
+  'forward-token-with-token-exchange': 'FieldValueForbidden',
+  'authorization-server-override': 'FieldValueInvalid',
+  'plaintext-url': 'FieldValueInvalid',
+  [INTERNAL_ERROR_RULE]: 'InternalError',
+};
+
+export function causeReason(rule: string): CauseReason {
+  return Object.hasOwn(CAUSE_REASONS, rule) ? (CAUSE_REASONS[rule] ?? 'FieldValueInvalid') : 'FieldValueInvalid';
+}

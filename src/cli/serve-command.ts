@@ -1,0 +1,210 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
+import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../server/logger.js';
+import { startWebhookServer, type RunningWebhookServer } from '../server/webhook-server.js';
+import { EXIT, UsageError, type CliIO } from './io.js';
+import { loadPolicyFile } from './policy-file.js';
+
+export const SERVE_USAGE = `Usage: mcpserver-webhook serve [options]
+
+Runs the validating admission webhook: HTTPS, POST /validate takes an AdmissionReview
+(admission.k8s.io/v1 or v1beta1) for MCPServer resources. Each option can also be set by the
+environment variable in brackets; the option wins.
+
+Options:
+      --port N              HTTPS port (PORT); default 8443, 0 picks a free port
+      --host ADDRESS        address to listen on (HOST); default every interface
+      --cert-dir DIR        folder with tls.crt, tls.key and maybe ca.crt (CERT_DIR); default certs
+      --dev-certs           create a development CA and certificate in the cert folder if missing
+      --dev-cert-host NAME  one more DNS name or IP address for a new development certificate,
+                            e.g. host.minikube.internal; repeatable (DEV_CERT_HOSTS, comma-separated)
+      --client-ca FILE      require client certificates signed by this CA (CLIENT_CA_FILE)
+      --policy FILE         policy file, reloaded when it changes (POLICY_FILE); default built-in
+      --metrics-port N      also serve /metrics, /healthz and /readyz over plain HTTP (METRICS_PORT)
+      --log-level LEVEL     ${LOG_LEVELS.join(', ')} (LOG_LEVEL); default info
+      --shutdown-grace S    seconds to finish requests in flight on SIGTERM (SHUTDOWN_GRACE_SECONDS); default 20
+  -h, --help                show this help
+
+Exit status: 0 after a clean shutdown, 2 when it cannot start (the message says why).
+`;
+
+/** How often certificate and policy files are looked at when no file-system event arrives. */
+const POLL_INTERVAL_MS = 2000;
+
+interface ServeConfiguration {
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly certDir: string;
+  readonly devCerts: boolean;
+  readonly devCertHosts: string[];
+  readonly clientCaFile: string | undefined;
+  readonly policyFile: string | undefined;
+  readonly metricsPort: number | undefined;
+  readonly logLevel: LogLevel;
+  readonly shutdownGraceMs: number;
+}
+
+function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfiguration | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'cert-dir': { type: 'string' },
+        'dev-certs': { type: 'boolean' },
+        'dev-cert-host': { type: 'string', multiple: true },
+        'client-ca': { type: 'string' },
+        policy: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'log-level': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  // Values are never quoted back: an environment variable may have been set by mistake to a secret.
+  const setting = (option: string | undefined, variable: string): string | undefined => option ?? (env[variable] || undefined);
+  const logLevel = setting(values['log-level'], 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
+  const metricsPort = setting(values['metrics-port'], 'METRICS_PORT');
+  return {
+    port: portNumber(setting(values.port, 'PORT') ?? '8443', '--port (PORT)'),
+    host: setting(values.host, 'HOST'),
+    certDir: setting(values['cert-dir'], 'CERT_DIR') ?? 'certs',
+    devCerts: values['dev-certs'] === true,
+    devCertHosts: values['dev-cert-host'] ?? (env.DEV_CERT_HOSTS ?? '').split(',').map((host) => host.trim()).filter(Boolean),
+    clientCaFile: setting(values['client-ca'], 'CLIENT_CA_FILE'),
+    policyFile: setting(values.policy, 'POLICY_FILE'),
+    metricsPort: metricsPort === undefined ? undefined : portNumber(metricsPort, '--metrics-port (METRICS_PORT)'),
+    logLevel: logLevel as LogLevel,
+    shutdownGraceMs: seconds(setting(values['shutdown-grace'], 'SHUTDOWN_GRACE_SECONDS') ?? '20', '--shutdown-grace (SHUTDOWN_GRACE_SECONDS)') * 1000,
+  };
+}
+
+function portNumber(text: string, name: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${name} must be a port number from 0 to 65535`);
+  return port;
+}
+
+function seconds(text: string, name: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value > 3600) throw new UsageError(`${name} must be a number of seconds from 0 to 3600`);
+  return value;
+}
+
+export async function runServe(args: string[], io: CliIO): Promise<number> {
+  const config = parseServeArguments(args, io.env);
+  if (config === 'help') {
+    io.stdout.write(SERVE_USAGE);
+    return EXIT.ok;
+  }
+  const logger = createLogger(config.logLevel, io.stdout);
+  if (config.devCerts) await provideDevCertificates(config, logger);
+  const clientCa = config.clientCaFile === undefined ? undefined : await readClientCa(config.clientCaFile);
+
+  let server: RunningWebhookServer;
+  try {
+    server = await startWebhookServer({
+      host: config.host,
+      port: config.port,
+      certDir: config.certDir,
+      clientCa,
+      metricsPort: config.metricsPort,
+      policyFile: config.policyFile === undefined ? undefined : { path: config.policyFile, load: loadPolicyFile },
+      pollIntervalMs: POLL_INTERVAL_MS,
+      shutdownGraceMs: config.shutdownGraceMs,
+      logger,
+    });
+  } catch (error) {
+    throw startUpError(error, config);
+  }
+
+  const url = `https://${hostForUrl(server.address)}:${server.address.port}/validate`;
+  logger.info(
+    {
+      event: 'listening',
+      url,
+      port: server.address.port,
+      ...(server.metricsAddress ? { metricsPort: server.metricsAddress.port } : {}),
+      policy: server.policy.source,
+      certificate: { fingerprint: server.certificate.fingerprint, notAfter: server.certificate.notAfter },
+      clientCertificates: clientCa !== undefined,
+    },
+    `mcpserver-webhook listening on ${url} (policy: ${server.policy.source}, certificates: ${config.certDir})`,
+  );
+
+  const signal = await nextTerminationSignal();
+  logger.info({ event: 'shutdown', signal }, `${signal} received: finishing requests in flight, then stopping`);
+  await server.shutdown();
+  logger.info({ event: 'stopped' }, 'stopped');
+  return EXIT.ok;
+}
+
+async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {
+  let result;
+  try {
+    result = await ensureDevCertificates(config.certDir, { hosts: config.devCertHosts });
+  } catch (error) {
+    throw startUpError(error, config);
+  }
+  // Certificates brought by the user may come without the CA that signed them.
+  const caKnown = result.created || existsSync(result.caFile);
+  const where = result.created ? `created a development certificate in ${config.certDir}` : `using the certificate already in ${config.certDir}`;
+  logger.info(
+    { event: 'dev-certificates', created: result.created, ...(caKnown ? { caFile: result.caFile } : {}) },
+    caKnown ? `${where}; its CA is ${result.caFile} (for a caBundle: base64 < ${result.caFile} | tr -d '\\n')` : where,
+  );
+}
+
+async function readClientCa(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --client-ca file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new UsageError(`--client-ca file ${file} does not hold a PEM-encoded CA certificate`);
+  }
+  return pem;
+}
+
+/** A start-up failure in one line that says what to do; anything unexpected goes up as it is. */
+function startUpError(error: unknown, config: ServeConfiguration): unknown {
+  if (error instanceof CertificateError || error instanceof UsageError) return new UsageError(error.message);
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${config.host ?? 'every interface'}, port ${config.port}`;
+  if (code === 'EADDRINUSE') return new UsageError(`cannot listen on ${where}: the port is in use; choose another with --port`);
+  if (code === 'EACCES') return new UsageError(`cannot listen on ${where}: permission denied; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new UsageError(`cannot listen on ${where}: no interface has that address; check --host`);
+  return error;
+}
+
+function hostForUrl({ address, family }: AddressInfo): string {
+  return family === 'IPv6' ? `[${address}]` : address;
+}
+
+function nextTerminationSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

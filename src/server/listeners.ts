@@ -1,0 +1,68 @@
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import type { ServingCertificate } from './certificates.js';
+
+/**
+ * Connection timeouts for the API server, which keeps connections to a webhook open and reuses
+ * them. Its HTTP client drops idle connections after 90 s: closing them later than that means
+ * the server never closes one just as the client sends a review on it. Node requires
+ * headersTimeout > keepAliveTimeout (so an idle connection is never cut as headers start to
+ * arrive) and requestTimeout >= headersTimeout.
+ */
+export const CONNECTION_TIMEOUTS = {
+  keepAliveTimeout: 100_000,
+  headersTimeout: 105_000,
+  requestTimeout: 110_000,
+} as const;
+
+/** The TLS settings of the HTTPS listener, given again in full at each certificate reload. */
+export function secureContextOptions(certificate: ServingCertificate, clientCa: string | undefined): SecureContextOptions {
+  return {
+    cert: certificate.cert,
+    key: certificate.key,
+    minVersion: 'TLSv1.2',
+    ...(clientCa === undefined ? {} : { ca: clientCa }),
+  };
+}
+
+/** HTTPS, and with a client CA, mutual TLS: a client without a certificate it signed is refused. */
+export function createTlsListener(app: RequestListener, certificate: ServingCertificate, clientCa: string | undefined): HttpsServer {
+  const requireClientCertificate = clientCa !== undefined;
+  const server = createHttpsServer(
+    { ...secureContextOptions(certificate, clientCa), requestCert: requireClientCertificate, rejectUnauthorized: requireClientCertificate },
+    app,
+  );
+  return Object.assign(server, CONNECTION_TIMEOUTS);
+}
+
+export function createPlainListener(app: RequestListener): Server {
+  return Object.assign(createHttpServer(app), CONNECTION_TIMEOUTS);
+}
+
+/** Listens and resolves with the bound address (the real port when 0 was asked for). */
+export function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Stops accepting connections, closes idle ones and lets the requests in flight finish (their
+ * answers close their connections, see the app). After `graceMs` whatever is still open is
+ * cut, so the process exits in bounded time.
+ */
+export async function closeGracefully(servers: readonly Server[], graceMs: number): Promise<void> {
+  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  const deadline = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(deadline);
+  }
+}

@@ -1,0 +1,83 @@
+import { validate, type Policy, type Verdict } from '../engine/index.js';
+import { isPlainObject } from '../engine/schema.js';
+import {
+  parseAdmissionReview,
+  reviewResponse,
+  type AdmissionRequest,
+  type AdmissionReviewResponse,
+} from '../admission/review.js';
+import { allowedWithoutCheck, judgedResponse } from '../admission/response.js';
+import { triage } from '../admission/triage.js';
+import { logDecision } from './decision-log.js';
+import { errorFieldsWithoutInput, type Logger } from './logger.js';
+import type { Decision, WebhookMetrics } from './metrics.js';
+
+export interface ReviewHandlerDependencies {
+  /** The policy in force now: it may be swapped by a reload between two requests. */
+  readonly policy: () => Policy;
+  readonly metrics: WebhookMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * Answers one AdmissionReview: the only place where the admission protocol, the engine, the
+ * metrics and the audit log meet. Throws AdmissionReviewError for a body that is not a review.
+ * `receivedAt` is `process.hrtime.bigint()` at the request's arrival, so latency includes parsing.
+ */
+export function answerReview(body: unknown, receivedAt: bigint, deps: ReviewHandlerDependencies): AdmissionReviewResponse {
+  const review = parseAdmissionReview(body);
+  const { request } = review;
+  const scope = triage(request);
+  const name = objectName(request);
+  const verdict = scope === 'judge' ? judge(request, deps) : undefined;
+  const response = verdict ? judgedResponse(request.uid, verdict, name) : allowedWithoutCheck(request.uid);
+
+  const decision: Decision = verdict === undefined ? 'skipped' : verdict.allowed ? 'allowed' : 'denied';
+  const findings = verdict ? [...verdict.denials, ...verdict.warnings, ...verdict.audits] : [];
+  const seconds = Number(process.hrtime.bigint() - receivedAt) / 1e9;
+  deps.metrics.requests.inc({ operation: request.operation, decision });
+  deps.metrics.duration.observe(seconds);
+  for (const { rule, action } of findings) deps.metrics.findings.inc({ rule, action });
+  logDecision(deps.logger, {
+    uid: request.uid,
+    operation: request.operation,
+    apiVersion: request.kind.group ? `${request.kind.group}/${request.kind.version}` : request.kind.version,
+    kind: request.kind.kind,
+    ...(request.namespace ? { namespace: request.namespace } : {}),
+    ...(name ? { name } : {}),
+    ...(request.userInfo?.username ? { user: request.userInfo.username } : {}),
+    dryRun: request.dryRun === true,
+    decision,
+    ...(scope === 'judge' ? {} : { skipReason: scope }),
+    findings: findings.map(({ rule, path, action }) => ({ rule, path, action })),
+    warnings: response.warnings ?? [],
+    latencyMs: Math.round(seconds * 1e6) / 1e3,
+  });
+  return reviewResponse(review, response);
+}
+
+/**
+ * Judges the new object in the admission context. A dry run is judged exactly the same way:
+ * server-side dry runs (Flux uses them) must show the real answer, and judging has no side effects.
+ */
+function judge(request: AdmissionRequest, { policy, metrics, logger }: ReviewHandlerDependencies): Verdict {
+  return validate(request.object, {
+    context: 'admission',
+    policy: policy(),
+    // Namespace labels are not part of a review: selector-based overrides need a later lookup.
+    ...(request.namespace ? { namespace: { name: request.namespace } } : {}),
+    onRuleError: (rule, error) => {
+      metrics.ruleErrors.inc({ rule });
+      // The message may quote the value the rule failed on: only its unquoted words are logged.
+      logger.error({ event: 'rule-error', rule, uid: request.uid, error: errorFieldsWithoutInput(error) }, `rule ${rule} failed; the object was denied`);
+    },
+  });
+}
+
+/** The name in the request, or in the object (a CREATE may carry it only there). */
+function objectName(request: AdmissionRequest): string {
+  if (request.name) return request.name;
+  const metadata = isPlainObject(request.object) ? request.object.metadata : undefined;
+  const name = isPlainObject(metadata) ? metadata.name : undefined;
+  return typeof name === 'string' ? name : '';
+}
