@@ -1,3 +1,4 @@
+import { runAudit } from './audit-command.js';
 import { EXIT, UsageError, VERSION, processIO, type CliIO } from './io.js';
 import { runServe } from './serve-command.js';
 import { runValidate } from './validate-command.js';
@@ -10,6 +11,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   validate: { summary: 'check MCPServer manifests offline (files, folders or stdin)', run: runValidate },
   serve: { summary: 'run the validating admission webhook (HTTPS)', run: runServe },
+  audit: { summary: 'check the MCPServers already in the cluster (one-shot)', run: runAudit },
 };
 
 function usage(): string {

@@ -78,6 +78,15 @@ export function summarize(results: readonly ObjectResult[], extra: Partial<Summa
   };
 }
 
+/** `metadata.name` and `metadata.namespace`, or null where an object lacks them. */
+export function objectIdentity(object: unknown): Pick<ObjectResult, 'name' | 'namespace'> {
+  const metadata = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null | undefined)?.metadata;
+  return {
+    name: typeof metadata?.name === 'string' ? metadata.name : null,
+    namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : null,
+  };
+}
+
 /** `namespace/name`, or just the name, as kubectl users write it. */
 export function displayName(result: Pick<ObjectResult, 'name' | 'namespace'>): string {
   const name = result.name ?? '(unnamed)';

@@ -1,14 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONTEXTS, Policy, validate, type Context } from '../engine/index.js';
 import { loadPolicyFile } from './policy-file.js';
 import { collectManifests, emptyManifests, type ParsedManifests } from './manifests.js';
-import { EXIT, UsageError, VERSION, wantsColor, type CliIO } from './io.js';
+import { EXIT, UsageError, VERSION, oneOf, parseCommandArgs, wantsColor, type CliIO } from './io.js';
 import { formatJson } from './output/json.js';
 import { formatSarif } from './output/sarif.js';
 import { formatErrorsText, formatText } from './output/text.js';
-import { objectResult, summarize, type ObjectResult, type Report } from './results.js';
+import { objectIdentity, objectResult, summarize, type ObjectResult, type Report } from './results.js';
 
 export const VALIDATE_USAGE = `Usage: mcpserver-webhook validate [options] PATH...
 
@@ -39,31 +38,21 @@ interface ValidateArguments {
 }
 
 function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o', default: 'text' },
-        context: { type: 'string', default: 'manifest' },
-        policy: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o', default: 'text' },
+      context: { type: 'string', default: 'manifest' },
+      policy: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return 'help';
-  if (!isOneOf(OUTPUTS, values.output)) throw new UsageError(`--output must be one of ${OUTPUTS.join(', ')}`);
-  if (!isOneOf(CONTEXTS, values.context)) throw new UsageError(`--context must be one of ${CONTEXTS.join(', ')}`);
+  const output = oneOf('--output', OUTPUTS, values.output);
+  const context = oneOf('--context', CONTEXTS, values.context);
   if (positionals.length === 0) throw new UsageError('give at least one file or folder to check, or - for standard input');
-  return { paths: positionals, output: values.output, context: values.context, policyFile: values.policy };
-}
-
-function isOneOf<T extends string>(allowed: readonly T[], value: string | undefined): value is T {
-  return allowed.includes(value as T);
+  return { paths: positionals, output, context, policyFile: values.policy };
 }
 
 export async function runValidate(args: string[], io: CliIO): Promise<number> {
@@ -77,9 +66,7 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   const manifests = emptyManifests();
   const files = await readInputs(parsed.paths, io, manifests);
   const results = manifests.objects.map((manifest): ObjectResult => {
-    const metadata = manifest.object.metadata as { name?: unknown; namespace?: unknown } | undefined;
-    const name = typeof metadata?.name === 'string' ? metadata.name : null;
-    const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : null;
+    const { name, namespace } = objectIdentity(manifest.object);
     const labels = namespace === null ? undefined : manifests.namespaceLabels.get(namespace);
     const verdict = validate(manifest.object, {
       context: parsed.context,

@@ -1,0 +1,345 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { MCPSERVER_RESOURCE } from '../engine/index.js';
+
+/**
+ * The Kubernetes-facing half of the audit: where the credentials come from, how a collection is
+ * listed page by page, and what a failed request means in one line a person can act on. Kept
+ * apart from the command so that a continuous audit in the server can connect and explain its
+ * failures the same way.
+ */
+
+/** A resource of the Kubernetes API, named as RBAC rules and error messages name it. */
+export interface ApiResource {
+  /** `''` for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly kind: string;
+}
+
+export const MCPSERVERS: ApiResource = MCPSERVER_RESOURCE;
+export const NAMESPACES: ApiResource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
+
+/** `mcpservers.muster.giantswarm.io`, or `namespaces` for the core group, as kubectl and RBAC write it. */
+export function resourceName(resource: ApiResource): string {
+  return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+}
+
+export type ClusterErrorKind =
+  | 'config' // no kubeconfig, a broken one, or credentials that could not be produced
+  | 'unreachable' // no HTTP answer: refused, unknown host, TLS failure, timeout
+  | 'unauthorized' // 401: the credentials were rejected
+  | 'forbidden' // 403: RBAC does not allow the request
+  | 'not-found' // 404: the resource is not served (for a custom resource: the CRD is missing)
+  | 'expired' // 410: a continue token outlived the API server's consistent snapshot
+  | 'rejected'; // any other answer from the API server
+
+/** A failed cluster request, already explained in one line; never carries a stack trace to the user. */
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+
+  constructor(
+    readonly kind: ClusterErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A KubeConfig with its current context chosen, and how to speak of it in messages. */
+export interface ClusterConnection {
+  readonly config: KubeConfig;
+  /** The API server URL of the current context. */
+  readonly server: string;
+  /** Whose credentials the requests carry, e.g. `user "alice" of context "prod"`. */
+  readonly credentials: string;
+}
+
+export interface ConnectOptions {
+  /** `--kubeconfig`: wins over everything else. */
+  readonly kubeconfig?: string;
+  /** `--context`: a context of the kubeconfig instead of its current-context. */
+  readonly context?: string;
+  /**
+   * Read for KUBECONFIG, HOME and whether this runs in a pod. client-node then takes the pod's
+   * KUBERNETES_SERVICE_HOST and _PORT from process.env itself.
+   */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where the pod's service account files are mounted under; the filesystem root but in tests. */
+  readonly serviceAccountRoot?: string;
+}
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Finds the credentials the way controller-runtime does: `--kubeconfig`, then KUBECONFIG (several
+ * files merged as kubectl merges them), then the pod's service account when running in a pod,
+ * then `~/.kube/config`. `--context` asks for a kubeconfig, so it skips the service account.
+ */
+export function connect(options: ConnectOptions): ClusterConnection {
+  const config = new KubeConfig();
+  const root = options.serviceAccountRoot ?? '';
+  const tokenFile = `${root}${SERVICE_ACCOUNT_DIR}/token`;
+  const inPod = Boolean(options.env.KUBERNETES_SERVICE_HOST && options.env.KUBERNETES_SERVICE_PORT) && existsSync(tokenFile);
+
+  if (options.kubeconfig) {
+    if (!existsSync(options.kubeconfig)) {
+      throw new ClusterError('config', `no kubeconfig at ${options.kubeconfig} (given with --kubeconfig): no such file`);
+    }
+    return useContext(config, loadKubeconfigFiles(config, [options.kubeconfig]), options.context);
+  }
+  const fromEnv = (options.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (fromEnv.length > 0) {
+    const present = fromEnv.filter((file) => existsSync(file));
+    if (present.length === 0) {
+      throw new ClusterError(
+        'config',
+        `no kubeconfig found: the KUBECONFIG environment variable names ${fromEnv.join(delimiter)}, and no such file exists; point KUBECONFIG or --kubeconfig FILE at one`,
+      );
+    }
+    return useContext(config, loadKubeconfigFiles(config, present), options.context);
+  }
+  if (inPod && !options.context) {
+    config.loadFromCluster(root);
+    return { config, server: currentServer(config, 'the in-cluster configuration'), credentials: `the pod's service account token (${tokenFile})` };
+  }
+  const home = options.env.HOME || options.env.USERPROFILE || homedir();
+  const defaultFile = join(home, '.kube', 'config');
+  if (!existsSync(defaultFile)) {
+    throw new ClusterError(
+      'config',
+      `no kubeconfig found: looked for ${defaultFile}${inPod ? '' : ` and for a pod service account token at ${tokenFile}`}; point at one with --kubeconfig FILE or the KUBECONFIG environment variable`,
+    );
+  }
+  return useContext(config, loadKubeconfigFiles(config, [defaultFile]), options.context);
+}
+
+/** Loads and merges kubeconfig files with kubectl's rule: the first file to set a name, or the current context, wins. */
+function loadKubeconfigFiles(config: KubeConfig, files: readonly string[]): string {
+  const source = files.join(delimiter);
+  for (const file of files) {
+    const next = new KubeConfig();
+    try {
+      next.loadFromFile(file);
+    } catch (error) {
+      throw new ClusterError('config', `cannot load the kubeconfig ${file}: ${firstLine(error)}`);
+    }
+    config.loadFromOptions({
+      clusters: mergeByName(config.clusters, next.clusters),
+      users: mergeByName(config.users, next.users),
+      contexts: mergeByName(config.contexts, next.contexts),
+      currentContext: config.currentContext || next.currentContext,
+    });
+  }
+  return source;
+}
+
+function mergeByName<T extends { readonly name: string }>(first: readonly T[] | undefined, later: readonly T[] | undefined): T[] {
+  const taken = new Set((first ?? []).map((entry) => entry.name));
+  return [...(first ?? []), ...(later ?? []).filter((entry) => !taken.has(entry.name))];
+}
+
+function useContext(config: KubeConfig, source: string, context: string | undefined): ClusterConnection {
+  const contexts = (config.contexts ?? []).map((entry) => entry.name);
+  const known = contexts.length > 0 ? ` (its contexts: ${contexts.join(', ')})` : ' (it has no contexts)';
+  if (context !== undefined) {
+    if (!config.getContextObject(context)) throw new ClusterError('config', `the kubeconfig ${source} has no context "${context}"${known}`);
+    config.setCurrentContext(context);
+  }
+  const current = config.getCurrentContext();
+  if (!current) throw new ClusterError('config', `the kubeconfig ${source} sets no current-context: choose one with --context NAME${known}`);
+  if (!config.getContextObject(current)) throw new ClusterError('config', `the kubeconfig ${source} has no context "${current}"${known}`);
+  const server = currentServer(config, `context "${current}" of the kubeconfig ${source}`);
+  const user = config.getCurrentUser();
+  return { config, server, credentials: user ? `user "${user.name}" of context "${current}"` : `context "${current}" (which names no user)` };
+}
+
+function currentServer(config: KubeConfig, where: string): string {
+  const server = config.getCurrentCluster()?.server;
+  if (!server) throw new ClusterError('config', `${where} names no cluster with a server URL`);
+  return server;
+}
+
+/** A request, as the messages of a failure need it. */
+export interface ClusterRequest {
+  readonly verb: 'get' | 'list' | 'watch';
+  readonly resource: ApiResource;
+  /** Absent for a request at the cluster scope. */
+  readonly namespace?: string;
+}
+
+/** The body of an error answer from the API server (metav1.Status), as far as messages use it. */
+interface Status {
+  readonly kind?: string;
+  readonly message?: string;
+  readonly reason?: string;
+  readonly details?: { readonly group?: string; readonly kind?: string };
+}
+
+/** Turns whatever a client-node call threw into a ClusterError whose message names the fix. */
+export function toClusterError(error: unknown, request: ClusterRequest, connection: ClusterConnection): ClusterError {
+  if (error instanceof ClusterError) return error;
+  if (error instanceof ApiException) return fromAnswer(error.code, parseStatus(error.body), request, connection);
+  const cause = error instanceof TypeError ? error.cause : undefined;
+  if (cause instanceof Error) {
+    return new ClusterError('unreachable', `cannot connect to the Kubernetes API server at ${connection.server}: ${describeNetworkError(cause)}`);
+  }
+  // Credentials that could not be produced (an exec plugin that failed, an unreadable token
+  // file) or a kubeconfig client-node refuses: nothing was sent.
+  return new ClusterError('config', `cannot send a request to the Kubernetes API server at ${connection.server}: ${firstLine(error)}`);
+}
+
+function fromAnswer(code: number, status: Status | undefined, request: ClusterRequest, connection: ClusterConnection): ClusterError {
+  const { server, credentials } = connection;
+  const { resource } = request;
+  switch (code) {
+    case 401:
+      return new ClusterError(
+        'unauthorized',
+        `the Kubernetes API server at ${server} rejected the credentials of ${credentials} (401 Unauthorized): they are missing, wrong or expired; log in again or renew the token`,
+      );
+    case 403:
+      return new ClusterError('forbidden', forbiddenMessage(status, request));
+    case 404:
+      return new ClusterError(
+        'not-found',
+        resource.group
+          ? `the ${resource.kind} CRD (${resourceName(resource)}) is not installed in this cluster: the API server at ${server} does not serve ${resource.group}/${resource.version} ${resource.plural}`
+          : `the Kubernetes API server at ${server} does not serve ${resource.version} ${resource.plural}`,
+      );
+    default:
+      return new ClusterError(
+        code === 410 ? 'expired' : 'rejected',
+        `the Kubernetes API server at ${server} answered ${code}${status?.reason ? ` ${status.reason}` : ''} to ${request.verb} ${resourceName(resource)}${status?.message ? `: ${status.message}` : ''}`,
+      );
+  }
+}
+
+// The authorizer's own words, e.g. `User "system:serviceaccount:muster:auditor" cannot list resource
+// "mcpservers" in API group "muster.giantswarm.io" at the cluster scope`.
+const FORBIDDEN_MESSAGE = /User "([^"]*)" cannot (\S+)/;
+
+function forbiddenMessage(status: Status | undefined, request: ClusterRequest): string {
+  const match = FORBIDDEN_MESSAGE.exec(status?.message ?? '');
+  const user = match?.[1];
+  const verb = match?.[2] ?? request.verb;
+  const group = status?.details?.group ?? request.resource.group;
+  const plural = status?.details?.kind ?? request.resource.plural;
+  const what = resourceName({ ...request.resource, group, plural });
+  const scope = request.namespace === undefined ? 'at the cluster scope' : `in the namespace ${request.namespace}`;
+  if (user === 'system:anonymous') {
+    // Granting RBAC to anonymous would be the wrong fix: the credentials did not reach the server.
+    return `the Kubernetes API server took the request as anonymous (system:anonymous), so it may not ${verb} ${what} ${scope}: give the kubeconfig credentials the server accepts`;
+  }
+  const who = user === undefined ? 'the credentials in use' : user.startsWith('system:serviceaccount:') ? `the service account ${user}` : `the user ${user}`;
+  return `${who} may not ${verb} ${what} ${scope}: grant ${verb} (RBAC)`;
+}
+
+function parseStatus(body: unknown): Status | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const status: unknown = JSON.parse(body);
+    return typeof status === 'object' && status !== null && (status as Status).kind === 'Status' ? (status as Status) : undefined;
+  } catch {
+    return undefined; // Not every 404 is a Status: older API servers answer "404 page not found".
+  }
+}
+
+function describeNetworkError(cause: Error): string {
+  // A host with several addresses fails with an AggregateError whose members carry the code.
+  const errors = cause instanceof AggregateError ? (cause.errors as unknown[]) : [];
+  const code = (cause as NodeJS.ErrnoException).code ?? (errors[0] as NodeJS.ErrnoException | undefined)?.code;
+  const message = cause.message || String(errors[0] ?? 'no answer');
+  if (!code || message.includes(code)) return message;
+  return `${code} (${message})`;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/** A listed collection. `resourceVersion` is where a watch picks up after the list. */
+export interface Listed<T> {
+  readonly items: readonly T[];
+  readonly resourceVersion: string | undefined;
+}
+
+interface Page<T> {
+  readonly items: readonly T[];
+  readonly continueToken: string | undefined;
+  readonly resourceVersion: string | undefined;
+}
+
+/** kubectl's default --chunk-size: few round trips, bounded memory on the API server. */
+export const PAGE_SIZE = 500;
+
+/**
+ * Lists a whole collection page by page. A continue token that expired mid-way (410) starts
+ * one unpaged list instead, as client-go's pager does: the audit wants every object, and a
+ * fresh list is as good as the snapshot that expired.
+ */
+async function listAll<T>(
+  request: ClusterRequest,
+  connection: ClusterConnection,
+  fetchPage: (paging: { limit?: number; _continue?: string }) => Promise<Page<T>>,
+): Promise<Listed<T>> {
+  const items: T[] = [];
+  let resourceVersion: string | undefined;
+  let continueToken: string | undefined;
+  try {
+    do {
+      const page = await fetchPage({ limit: PAGE_SIZE, ...(continueToken ? { _continue: continueToken } : {}) });
+      items.push(...page.items);
+      resourceVersion = page.resourceVersion;
+      continueToken = page.continueToken;
+    } while (continueToken);
+    return { items, resourceVersion };
+  } catch (error) {
+    if (!(continueToken && error instanceof ApiException && error.code === 410)) throw toClusterError(error, request, connection);
+  }
+  try {
+    const whole = await fetchPage({});
+    return { items: whole.items, resourceVersion: whole.resourceVersion };
+  } catch (error) {
+    throw toClusterError(error, request, connection);
+  }
+}
+
+export interface MCPServerQuery {
+  /** One namespace; all namespaces when absent. */
+  readonly namespace?: string;
+  /** A Kubernetes label selector, e.g. `team=search,tier!=dev`. */
+  readonly labelSelector?: string;
+}
+
+/** Every MCPServer the query matches, as the API server stores it. */
+export async function listMCPServers(connection: ClusterConnection, query: MCPServerQuery = {}): Promise<Listed<unknown>> {
+  const api = connection.config.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = MCPSERVERS;
+  const filters = query.labelSelector ? { labelSelector: query.labelSelector } : {};
+  const request: ClusterRequest = { verb: 'list', resource: MCPSERVERS, ...(query.namespace === undefined ? {} : { namespace: query.namespace }) };
+  return listAll(request, connection, async (paging) => {
+    const list: unknown =
+      query.namespace === undefined
+        ? await api.listClusterCustomObject({ group, version, plural, ...filters, ...paging })
+        : await api.listNamespacedCustomObject({ group, version, plural, namespace: query.namespace, ...filters, ...paging });
+    const { items, metadata } = (list ?? {}) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
+    return { items: items ?? [], continueToken: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion };
+  });
+}
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** The labels of every namespace, or of the one named. Needs `list namespaces` at the cluster scope. */
+export async function listNamespaceLabels(connection: ClusterConnection, name?: string): Promise<Map<string, Labels>> {
+  const api = connection.config.makeApiClient(CoreV1Api);
+  const filters = name === undefined ? {} : { fieldSelector: `metadata.name=${name}` };
+  const listed = await listAll({ verb: 'list', resource: NAMESPACES }, connection, async (paging) => {
+    const list = await api.listNamespace({ ...filters, ...paging });
+    return { items: list.items, continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
+  });
+  return new Map(listed.items.flatMap((namespace) => (namespace.metadata?.name ? [[namespace.metadata.name, namespace.metadata.labels ?? {}] as const] : [])));
+}

@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What the fake API server was asked. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly authorization: string | undefined;
+}
+
+export interface Answer {
+  readonly status: number;
+  /** JSON, or a string sent as text/plain. */
+  readonly body: unknown;
+}
+
+export interface FakeApiServer {
+  readonly url: string;
+  /** A temporary folder holding `kubeconfig`, also fit to be HOME. */
+  readonly dir: string;
+  /** A kubeconfig whose only context points at this server with a bearer token. */
+  readonly kubeconfig: string;
+  readonly requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export const TOKEN = 'audit-test-token';
+export const MCPSERVERS_PATH = '/apis/muster.giantswarm.io/v1alpha1/mcpservers';
+export const NAMESPACES_PATH = '/api/v1/namespaces';
+
+export function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`fixtures/${name}.json`, import.meta.url), 'utf8'));
+}
+
+const NOT_FOUND: Answer = { status: 404, body: fixture('status-404-not-found') };
+
+/**
+ * An in-process stand-in for kube-apiserver: `answer` picks the reply to each request, a
+ * request it leaves unanswered gets the API server's 404 Status.
+ */
+export async function startFakeApiServer(answer: (request: RecordedRequest) => Answer | undefined): Promise<FakeApiServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((incoming, response) => {
+    const url = new URL(incoming.url ?? '/', 'http://fake');
+    const request: RecordedRequest = {
+      method: incoming.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      authorization: incoming.headers.authorization,
+    };
+    requests.push(request);
+    const { status, body } = answer(request) ?? NOT_FOUND;
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'cache-control': 'no-cache, private' });
+    response.end(text);
+  });
+  const url = `http://127.0.0.1:${await listen(server)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-audit-'));
+  return {
+    url,
+    dir,
+    kubeconfig: writeKubeconfig(dir, url),
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The bodies of a whole paged MCPServer list: page 1, then page 2 for page 1's continue token. */
+export function pagedMCPServers(request: RecordedRequest): Answer | undefined {
+  if (request.path !== MCPSERVERS_PATH) return undefined;
+  const first = fixture('mcpserver-list-page-1');
+  const token = (first.metadata as { continue: string }).continue;
+  if (!request.query.continue) return { status: 200, body: first };
+  return request.query.continue === token ? { status: 200, body: fixture('mcpserver-list-page-2') } : { status: 410, body: fixture('status-410-expired') };
+}
+
+/** Every MCPServer of both pages, as one unpaged list. */
+export function allMCPServers(): unknown[] {
+  return [fixture('mcpserver-list-page-1'), fixture('mcpserver-list-page-2')].flatMap((page) => page.items as unknown[]);
+}
+
+/** A kubeconfig for `server`. client-node sends plain http only with insecure-skip-tls-verify. */
+export function writeKubeconfig(dir: string, server: string, name = 'kubeconfig', context = 'fake'): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters:
+  - name: ${context}-cluster
+    cluster:
+      server: ${server}
+      insecure-skip-tls-verify: true
+users:
+  - name: ${context}-user
+    user:
+      token: ${TOKEN}
+contexts:
+  - name: ${context}
+    context:
+      cluster: ${context}-cluster
+      user: ${context}-user
+current-context: ${context}
+`,
+  );
+  return file;
+}
+
+/** A local port with nothing listening on it: connecting is refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
