@@ -1,17 +1,23 @@
-import { runAudit } from './audit-command.js';
 import { EXIT, UsageError, VERSION, processIO, type CliIO } from './io.js';
-import { runServe } from './serve-command.js';
-import { runValidate } from './validate-command.js';
+
+type Run = (args: string[], io: CliIO) => Promise<number>;
 
 interface Command {
   readonly summary: string;
-  run(args: string[], io: CliIO): Promise<number>;
+  /** Loaded only when the command runs: `validate` in CI need not start the server's libraries. */
+  load(): Promise<Run>;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  validate: { summary: 'check MCPServer manifests offline (files, folders or stdin)', run: runValidate },
-  serve: { summary: 'run the validating admission webhook (HTTPS)', run: runServe },
-  audit: { summary: 'check the MCPServers already in the cluster (one-shot)', run: runAudit },
+  validate: {
+    summary: 'check MCPServer manifests offline (files, folders or stdin)',
+    load: async () => (await import('./validate-command.js')).runValidate,
+  },
+  serve: { summary: 'run the validating admission webhook (HTTPS)', load: async () => (await import('./serve-command.js')).runServe },
+  audit: {
+    summary: 'check the MCPServers already in the cluster (one-shot)',
+    load: async () => (await import('./audit-command.js')).runAudit,
+  },
 };
 
 function usage(): string {
@@ -48,7 +54,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return EXIT.usage;
   }
   try {
-    return await command.run(args, io);
+    const run = await command.load();
+    return await run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`mcpserver-webhook ${name}: ${error.message}\n`);
