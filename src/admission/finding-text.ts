@@ -16,3 +16,24 @@ export function messageAndTag(finding: Finding): { text: string; tag: string } {
   const text = finding.message.endsWith(tag) ? finding.message.slice(0, -tag.length).trimEnd() : finding.message;
   return { text, tag };
 }
+
+/** Header names and URLs in messages come from the object and may hold any character. */
+export function toPlainAscii(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+const ELLIPSIS = '...';
+
+/**
+ * Cuts the text at a word boundary so that text and suffix fit in `maxLength` characters, keeping
+ * the suffix whole.
+ */
+export function fitText(text: string, suffix: string, maxLength: number): string {
+  if (text.length + suffix.length <= maxLength) return `${text}${suffix}`;
+  const room = maxLength - suffix.length - ELLIPSIS.length;
+  const cut = text.slice(0, room);
+  const lastSpace = cut.lastIndexOf(' ');
+  // A cut in the middle of a long word is better than losing most of the sentence.
+  const kept = lastSpace > room / 2 ? cut.slice(0, lastSpace) : cut;
+  return `${kept.replace(/[\s,:;]+$/, '')}${ELLIPSIS}${suffix}`;
+}

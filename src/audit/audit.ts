@@ -1,10 +1,25 @@
-import { validate, type Policy } from '../engine/index.js';
+import { validate, type NamespaceInfo, type Policy, type ValidateOptions, type Verdict } from '../engine/index.js';
 import { objectIdentity, objectResult, summarize, type Report } from '../cli/results.js';
 import type { Labels } from './cluster.js';
 
+/** The context an object already in the cluster is judged in: as if it were written now. */
+export const STORED_OBJECT_CONTEXT = 'admission';
+
 /**
- * Judges objects already in the cluster as the webhook would judge them if they were written
- * now (the `admission` context), in the same result contract as `validate --output json`.
+ * Judges one object already in the cluster as the webhook would judge it if it were written now:
+ * the `admission` context, with the namespace's labels when they are known (else its name alone).
+ */
+export function judgeStoredObject(
+  object: unknown,
+  policy: Policy,
+  namespace: NamespaceInfo | undefined,
+  onRuleError?: ValidateOptions['onRuleError'],
+): Verdict {
+  return validate(object, { context: STORED_OBJECT_CONTEXT, policy, namespace, onRuleError });
+}
+
+/**
+ * Judges objects already in the cluster, in the same result contract as `validate --output json`.
  * `namespaceLabels` lends each namespace's labels to the policy's label selectors; without an
  * entry a namespace is judged by its name alone.
  */
@@ -12,8 +27,8 @@ export function auditObjects(objects: readonly unknown[], policy: Policy, namesp
   const results = objects.map((object) => {
     const identity = objectIdentity(object);
     const labels = identity.namespace === null ? undefined : namespaceLabels.get(identity.namespace);
-    const withLabels = identity.namespace !== null && labels ? { namespace: { name: identity.namespace, labels } } : {};
-    return objectResult(identity, validate(object, { context: 'admission', policy, ...withLabels }));
+    const namespace = identity.namespace !== null && labels ? { name: identity.namespace, labels } : undefined;
+    return objectResult(identity, judgeStoredObject(object, policy, namespace));
   });
   return { results, errors: [], summary: summarize(results, { errors: 0 }) };
 }

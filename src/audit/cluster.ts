@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
+import type { ClusterErrorKind } from './vocabulary.js';
 
 /**
  * The Kubernetes-facing half of the audit: where the credentials come from, how a collection is
@@ -22,20 +23,20 @@ export interface ApiResource {
 
 export const MCPSERVERS: ApiResource = MCPSERVER_RESOURCE;
 export const NAMESPACES: ApiResource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
+export const EVENTS: ApiResource = { group: '', version: 'v1', plural: 'events', kind: 'Event' };
+export const LEASES: ApiResource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
+/** The Policy Report API of the Kubernetes Policy working group, as Kyverno and Policy Reporter read it. */
+export const POLICY_REPORTS: ApiResource = { group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'policyreports', kind: 'PolicyReport' };
 
 /** `mcpservers.muster.giantswarm.io`, or `namespaces` for the core group, as kubectl and RBAC write it. */
 export function resourceName(resource: ApiResource): string {
   return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
 }
 
-export type ClusterErrorKind =
-  | 'config' // no kubeconfig, a broken one, or credentials that could not be produced
-  | 'unreachable' // no HTTP answer: refused, unknown host, TLS failure, timeout
-  | 'unauthorized' // 401: the credentials were rejected
-  | 'forbidden' // 403: RBAC does not allow the request
-  | 'not-found' // 404: the resource is not served (for a custom resource: the CRD is missing)
-  | 'expired' // 410: a continue token outlived the API server's consistent snapshot
-  | 'rejected'; // any other answer from the API server
+/** The URL path of a collection, e.g. `/apis/muster.giantswarm.io/v1alpha1/mcpservers` or `/api/v1/namespaces`. */
+export function collectionPath(resource: ApiResource): string {
+  return resource.group ? `/apis/${resource.group}/${resource.version}/${resource.plural}` : `/api/${resource.version}/${resource.plural}`;
+}
 
 /** A failed cluster request, already explained in one line; never carries a stack trace to the user. */
 export class ClusterError extends Error {
@@ -165,7 +166,7 @@ function currentServer(config: KubeConfig, where: string): string {
 
 /** A request, as the messages of a failure need it. */
 export interface ClusterRequest {
-  readonly verb: 'get' | 'list' | 'watch';
+  readonly verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
   readonly resource: ApiResource;
   /** Absent for a request at the cluster scope. */
   readonly namespace?: string;
@@ -176,13 +177,17 @@ interface Status {
   readonly kind?: string;
   readonly message?: string;
   readonly reason?: string;
-  readonly details?: { readonly group?: string; readonly kind?: string };
+  readonly code?: number;
+  readonly details?: { readonly name?: string; readonly group?: string; readonly kind?: string };
 }
 
 /** Turns whatever a client-node call threw into a ClusterError whose message names the fix. */
 export function toClusterError(error: unknown, request: ClusterRequest, connection: ClusterConnection): ClusterError {
   if (error instanceof ClusterError) return error;
   if (error instanceof ApiException) return fromAnswer(error.code, parseStatus(error.body), request, connection);
+  // client-node's Watch reports an answer other than 200 as an Error with the status code and no body.
+  const { statusCode } = (error ?? {}) as { statusCode?: unknown };
+  if (typeof statusCode === 'number') return fromAnswer(statusCode, undefined, request, connection);
   const cause = error instanceof TypeError ? error.cause : undefined;
   if (cause instanceof Error) {
     return new ClusterError('unreachable', `cannot connect to the Kubernetes API server at ${connection.server}: ${describeNetworkError(cause)}`);
@@ -190,6 +195,20 @@ export function toClusterError(error: unknown, request: ClusterRequest, connecti
   // Credentials that could not be produced (an exec plugin that failed, an unreadable token
   // file) or a kubeconfig client-node refuses: nothing was sent.
   return new ClusterError('config', `cannot send a request to the Kubernetes API server at ${connection.server}: ${firstLine(error)}`);
+}
+
+/** The `Status` object of a watch's ERROR event, explained as an answer to the watch. */
+export function watchErrorToClusterError(status: unknown, request: ClusterRequest, connection: ClusterConnection): ClusterError {
+  const known = isStatus(status) ? status : undefined;
+  return fromAnswer(typeof known?.code === 'number' ? known.code : 500, known, request, connection);
+}
+
+/**
+ * A 404 whose Status names the object: the resource is served and this object does not exist.
+ * A resource that is not served at all (a CRD not installed) answers a 404 that names nothing.
+ */
+export function isMissingObject(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404 && Boolean(parseStatus(error.body)?.details?.name);
 }
 
 function fromAnswer(code: number, status: Status | undefined, request: ClusterRequest, connection: ClusterConnection): ClusterError {
@@ -204,18 +223,22 @@ function fromAnswer(code: number, status: Status | undefined, request: ClusterRe
     case 403:
       return new ClusterError('forbidden', forbiddenMessage(status, request));
     case 404:
-      return new ClusterError(
-        'not-found',
-        resource.group
-          ? `the ${resource.kind} CRD (${resourceName(resource)}) is not installed in this cluster: the API server at ${server} does not serve ${resource.group}/${resource.version} ${resource.plural}`
-          : `the Kubernetes API server at ${server} does not serve ${resource.version} ${resource.plural}`,
-      );
+      return new ClusterError('not-found', notFoundMessage(status, request, server));
     default:
       return new ClusterError(
-        code === 410 ? 'expired' : 'rejected',
+        code === 410 ? 'expired' : code === 409 ? 'conflict' : 'rejected',
         `the Kubernetes API server at ${server} answered ${code}${status?.reason ? ` ${status.reason}` : ''} to ${request.verb} ${resourceName(resource)}${status?.message ? `: ${status.message}` : ''}`,
       );
   }
+}
+
+/** A 404 that names the object means it does not exist; one that names nothing, that the resource is not served. */
+function notFoundMessage(status: Status | undefined, { resource, namespace }: ClusterRequest, server: string): string {
+  const name = status?.details?.name;
+  if (name) return `the ${resource.kind} ${namespace === undefined ? '' : `${namespace}/`}${name} does not exist (404 from the API server at ${server})`;
+  return resource.group
+    ? `the ${resource.kind} CRD (${resourceName(resource)}) is not installed in this cluster: the API server at ${server} does not serve ${resource.group}/${resource.version} ${resource.plural}`
+    : `the Kubernetes API server at ${server} does not serve ${resource.version} ${resource.plural}`;
 }
 
 // The authorizer's own words, e.g. `User "system:serviceaccount:muster:auditor" cannot list resource
@@ -242,10 +265,14 @@ function parseStatus(body: unknown): Status | undefined {
   if (typeof body !== 'string') return undefined;
   try {
     const status: unknown = JSON.parse(body);
-    return typeof status === 'object' && status !== null && (status as Status).kind === 'Status' ? (status as Status) : undefined;
+    return isStatus(status) ? status : undefined;
   } catch {
     return undefined; // Not every 404 is a Status: older API servers answer "404 page not found".
   }
+}
+
+function isStatus(value: unknown): value is Status {
+  return typeof value === 'object' && value !== null && (value as Status).kind === 'Status';
 }
 
 function describeNetworkError(cause: Error): string {
@@ -308,7 +335,7 @@ async function listAll<T>(
   }
 }
 
-export interface MCPServerQuery {
+export interface ListQuery {
   /** One namespace; all namespaces when absent. */
   readonly namespace?: string;
   /** A Kubernetes label selector, e.g. `team=search,tier!=dev`. */
@@ -316,11 +343,16 @@ export interface MCPServerQuery {
 }
 
 /** Every MCPServer the query matches, as the API server stores it. */
-export async function listMCPServers(connection: ClusterConnection, query: MCPServerQuery = {}): Promise<Listed<unknown>> {
+export function listMCPServers(connection: ClusterConnection, query: ListQuery = {}): Promise<Listed<unknown>> {
+  return listCustomObjects(connection, MCPSERVERS, query);
+}
+
+/** Every object of a custom resource that the query matches, as the API server stores it. */
+export async function listCustomObjects(connection: ClusterConnection, resource: ApiResource, query: ListQuery = {}): Promise<Listed<unknown>> {
   const api = connection.config.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = MCPSERVERS;
+  const { group, version, plural } = resource;
   const filters = query.labelSelector ? { labelSelector: query.labelSelector } : {};
-  const request: ClusterRequest = { verb: 'list', resource: MCPSERVERS, ...(query.namespace === undefined ? {} : { namespace: query.namespace }) };
+  const request: ClusterRequest = { verb: 'list', resource, ...(query.namespace === undefined ? {} : { namespace: query.namespace }) };
   return listAll(request, connection, async (paging) => {
     const list: unknown =
       query.namespace === undefined
@@ -333,13 +365,18 @@ export async function listMCPServers(connection: ClusterConnection, query: MCPSe
 
 export type Labels = Readonly<Record<string, string>>;
 
-/** The labels of every namespace, or of the one named. Needs `list namespaces` at the cluster scope. */
-export async function listNamespaceLabels(connection: ClusterConnection, name?: string): Promise<Map<string, Labels>> {
+/** Every namespace, or the one named. Needs `list namespaces` at the cluster scope. */
+export async function listNamespaces(connection: ClusterConnection, name?: string): Promise<Listed<V1Namespace>> {
   const api = connection.config.makeApiClient(CoreV1Api);
   const filters = name === undefined ? {} : { fieldSelector: `metadata.name=${name}` };
-  const listed = await listAll({ verb: 'list', resource: NAMESPACES }, connection, async (paging) => {
+  return listAll({ verb: 'list', resource: NAMESPACES }, connection, async (paging) => {
     const list = await api.listNamespace({ ...filters, ...paging });
     return { items: list.items, continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
   });
+}
+
+/** The labels of every namespace, or of the one named. */
+export async function listNamespaceLabels(connection: ClusterConnection, name?: string): Promise<Map<string, Labels>> {
+  const listed = await listNamespaces(connection, name);
   return new Map(listed.items.flatMap((namespace) => (namespace.metadata?.name ? [[namespace.metadata.name, namespace.metadata.labels ?? {}] as const] : [])));
 }

@@ -12,16 +12,20 @@ export interface ReportedFinding {
   readonly line?: number;
 }
 
-export interface ObjectResult {
+/** A verdict in the contract's words; also the answer of the server's `POST /v1/verdict`. */
+export interface VerdictResult {
+  readonly allowed: boolean;
+  readonly denials: readonly ReportedFinding[];
+  readonly warnings: readonly ReportedFinding[];
+  readonly audits: readonly ReportedFinding[];
+}
+
+export interface ObjectResult extends VerdictResult {
   readonly file?: string;
   readonly index?: number;
   readonly item?: number;
   readonly name: string | null;
   readonly namespace: string | null;
-  readonly allowed: boolean;
-  readonly denials: readonly ReportedFinding[];
-  readonly warnings: readonly ReportedFinding[];
-  readonly audits: readonly ReportedFinding[];
 }
 
 export interface ReportError {
@@ -51,6 +55,10 @@ export function objectResult(
   verdict: Verdict,
   lineOf?: (finding: Finding) => number,
 ): ObjectResult {
+  return { ...identity, ...verdictResult(verdict, lineOf) };
+}
+
+export function verdictResult(verdict: Verdict, lineOf?: (finding: Finding) => number): VerdictResult {
   const report = (finding: Finding): ReportedFinding => ({
     rule: finding.rule,
     path: finding.path,
@@ -58,7 +66,6 @@ export function objectResult(
     ...(lineOf ? { line: lineOf(finding) } : {}),
   });
   return {
-    ...identity,
     allowed: verdict.allowed,
     denials: verdict.denials.map(report),
     warnings: verdict.warnings.map(report),

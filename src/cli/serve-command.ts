@@ -2,18 +2,20 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../server/logger.js';
-import { startWebhookServer, type RunningWebhookServer } from '../server/webhook-server.js';
+import { startWebhookServer, type AuditSettings, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
 
 export const SERVE_USAGE = `Usage: mcpserver-webhook serve [options]
 
 Runs the validating admission webhook: HTTPS, POST /validate takes an AdmissionReview
-(admission.k8s.io/v1 or v1beta1) for MCPServer resources. Each option can also be set by the
-environment variable in brackets; the option wins.
+(admission.k8s.io/v1 or v1beta1) for MCPServer resources, POST /v1/verdict an MCPServer (for
+the reconciler). Each option can also be set by the environment variable in brackets; the
+option wins.
 
 Options:
       --port N              HTTPS port (PORT); default 8443, 0 picks a free port
@@ -27,10 +29,17 @@ Options:
       --metrics-port N      also serve /metrics, /healthz and /readyz over plain HTTP (METRICS_PORT)
       --log-level LEVEL     ${LOG_LEVELS.join(', ')} (LOG_LEVEL); default info
       --shutdown-grace S    seconds to finish requests in flight on SIGTERM (SHUTDOWN_GRACE_SECONDS); default 20
+      --audit               keep judging the MCPServers in the cluster: PolicyReports, Events and
+                            metrics; the replica holding a Lease writes (AUDIT=true); default off
+      --audit-namespace NS  namespace of the audit's Lease (POD_NAMESPACE); default the pod's, else default
+      --kubeconfig FILE     kubeconfig for --audit outside a cluster; default $KUBECONFIG, else the
+                            pod's service account when in a pod, else ~/.kube/config
   -h, --help                show this help
 
 Exit status: 0 after a clean shutdown, 2 when it cannot start (the message says why).
 `;
+
+const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** How often certificate and policy files are looked at when no file-system event arrives. */
 const POLL_INTERVAL_MS = 2000;
@@ -46,6 +55,9 @@ interface ServeConfiguration {
   readonly metricsPort: number | undefined;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
+  readonly audit: boolean;
+  readonly auditNamespace: string | undefined;
+  readonly kubeconfig: string | undefined;
 }
 
 function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfiguration | 'help' {
@@ -65,6 +77,9 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
         'metrics-port': { type: 'string' },
         'log-level': { type: 'string' },
         'shutdown-grace': { type: 'string' },
+        audit: { type: 'boolean' },
+        'audit-namespace': { type: 'string' },
+        kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -77,6 +92,11 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
   const logLevel = setting(values['log-level'], 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
   const metricsPort = setting(values['metrics-port'], 'METRICS_PORT');
+  const audit = values.audit ?? booleanSetting(env.AUDIT, 'AUDIT');
+  for (const flag of ['audit-namespace', 'kubeconfig'] as const) {
+    if (values[flag] === '') throw new UsageError(`--${flag} needs a value`);
+    if (values[flag] !== undefined && !audit) throw new UsageError(`--${flag} is used only with --audit`);
+  }
   return {
     port: portNumber(setting(values.port, 'PORT') ?? '8443', '--port (PORT)'),
     host: setting(values.host, 'HOST'),
@@ -88,7 +108,16 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
     metricsPort: metricsPort === undefined ? undefined : portNumber(metricsPort, '--metrics-port (METRICS_PORT)'),
     logLevel: logLevel as LogLevel,
     shutdownGraceMs: seconds(setting(values['shutdown-grace'], 'SHUTDOWN_GRACE_SECONDS') ?? '20', '--shutdown-grace (SHUTDOWN_GRACE_SECONDS)') * 1000,
+    audit,
+    auditNamespace: setting(values['audit-namespace'], 'POD_NAMESPACE'),
+    kubeconfig: values.kubeconfig,
   };
+}
+
+function booleanSetting(value: string | undefined, variable: string): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new UsageError(`${variable} must be true or false`);
 }
 
 function portNumber(text: string, name: string): number {
@@ -125,6 +154,7 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
       pollIntervalMs: POLL_INTERVAL_MS,
       shutdownGraceMs: config.shutdownGraceMs,
       logger,
+      audit: config.audit ? await auditSettings(config, io.env) : undefined,
     });
   } catch (error) {
     throw startUpError(error, config);
@@ -149,6 +179,25 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
   await server.shutdown();
   logger.info({ event: 'stopped' }, 'stopped');
   return EXIT.ok;
+}
+
+/**
+ * The audit's Lease lives in the pod's namespace: POD_NAMESPACE from the downward API, else the
+ * service account's namespace file every pod has, else `default` outside a cluster. The holder is
+ * the pod's name (POD_NAME), else this host and process.
+ */
+async function auditSettings(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<AuditSettings> {
+  // Loaded here, not at the top: only --audit needs the Kubernetes client.
+  const { connect } = await import('../audit/cluster.js');
+  const podNamespace = await readFile(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').then(
+    (text) => text.trim() || undefined,
+    () => undefined,
+  );
+  return {
+    connect: () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) }),
+    identity: env.POD_NAME || `${hostname()}_${process.pid}`,
+    leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
+  };
 }
 
 async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {

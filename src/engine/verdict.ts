@@ -79,6 +79,6 @@ function compareFindings(a: Finding, b: Finding): number {
 }
 
 /** Code-unit order: independent of locale and ICU version, so identical on every machine. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,7 +4,9 @@ import { AdmissionReviewError } from '../admission/review.js';
 import { jsonBody, RequestError } from './json-body.js';
 import { errorFields } from './logger.js';
 import type { Readiness } from './readiness.js';
-import { answerReview, type ReviewHandlerDependencies } from './review-handler.js';
+import type { JudgeDependencies } from './judge.js';
+import { answerReview } from './review-handler.js';
+import { answerVerdict, MAX_VERDICT_BODY_BYTES, VERDICT_PATH } from './verdict-route.js';
 
 /**
  * The API server accepts objects of up to 3 MiB, and an UPDATE review carries the object and
@@ -12,24 +14,23 @@ import { answerReview, type ReviewHandlerDependencies } from './review-handler.j
  */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
-export interface AppDependencies extends ReviewHandlerDependencies {
+export interface AppDependencies extends JudgeDependencies {
   readonly readiness: Readiness;
 }
 
 /**
- * The HTTPS application: `POST /validate` and the operations endpoints. Every answer is JSON
+ * The HTTPS application: `POST /validate`, `POST /v1/verdict` and the operations endpoints. Every answer is JSON
  * (or the metrics text); client input gets a 4xx with a short message written here, never
  * the parser's own text, which may quote the body.
  */
 export function createWebhookApp(deps: AppDependencies): Express {
   const app = baseApp(deps);
-  app.post('/validate', trackRequest(deps), requireJson, jsonBody(MAX_BODY_BYTES), (req, res) => {
+  app.post('/validate', trackRequest(deps), requireJson, jsonBody(MAX_BODY_BYTES, 'AdmissionReview'), (req, res) => {
     res.json(answerReview(req.body, res.locals.receivedAt as bigint, deps));
   });
-  app.all('/validate', (_req, res, next) => {
-    res.set('Allow', 'POST');
-    next(new RequestError(405, 'use POST to send an AdmissionReview'));
-  });
+  app.all('/validate', onlyPost('use POST to send an AdmissionReview'));
+  app.post(VERDICT_PATH, trackRequest(deps), requireJson, jsonBody(MAX_VERDICT_BODY_BYTES, 'MCPServer'), answerVerdict(deps));
+  app.all(VERDICT_PATH, onlyPost('use POST to send an MCPServer'));
   return finish(app, deps);
 }
 
@@ -58,7 +59,7 @@ function baseApp(deps: AppDependencies): Express {
 }
 
 function finish(app: Express, deps: AppDependencies): Express {
-  app.use((_req, res) => sendError(res, 404, 'not found: the webhook serves POST /validate, GET /healthz, /readyz and /metrics'));
+  app.use((_req, res) => sendError(res, 404, `not found: the webhook serves POST /validate, POST ${VERDICT_PATH}, GET /healthz, /readyz and /metrics`));
   app.use(errorHandler(deps));
   return app;
 }
@@ -90,6 +91,13 @@ function trackRequest({ metrics }: AppDependencies): RequestHandler {
     metrics.inFlight.inc();
     res.once('close', () => metrics.inFlight.dec());
     next();
+  };
+}
+
+function onlyPost(message: string): RequestHandler {
+  return (_req, res, next) => {
+    res.set('Allow', 'POST');
+    next(new RequestError(405, message));
   };
 }
 

@@ -12,13 +12,13 @@ export class RequestError extends Error {
 }
 
 /**
- * Reads a JSON body of at most `limit` bytes into `req.body`. A body over the limit is refused
+ * Reads a JSON body of at most `limit` bytes into `req.body`; `expected` names what it should hold. A body over the limit is refused
  * as soon as that is known: at once from Content-Length, else when the count passes the limit,
  * and the rest is never read (express.json reads off the whole body first, however large).
  * Errors carry our own words: a parser's message may quote the body.
  */
-export function jsonBody(limit: number): RequestHandler {
-  const tooLarge = `the body is larger than ${limit / 1024 / 1024} MiB, the most a legitimate AdmissionReview needs`;
+export function jsonBody(limit: number, expected: string): RequestHandler {
+  const tooLarge = `the body is larger than ${limit / 1024 / 1024} MiB, the most a legitimate ${expected} needs`;
   return (req, _res, next) => {
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     // Compressed bodies are refused: the API server never sends them, and a small one can inflate hugely.
@@ -48,7 +48,7 @@ export function jsonBody(limit: number): RequestHandler {
       try {
         req.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
       } catch {
-        return next(new RequestError(400, 'the body is not valid JSON: send an AdmissionReview object'));
+        return next(new RequestError(400, `the body is not valid JSON: send an ${expected} object`));
       }
       next();
     };

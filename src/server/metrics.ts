@@ -1,11 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACTIONS, INTERNAL_ERROR_RULE, RULE_IDS } from '../engine/index.js';
 import { OPERATIONS } from '../admission/review.js';
+import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from '../audit/vocabulary.js';
 import type { ReloadResult } from './certificates.js';
 
 /** What became of a review: judged and allowed or denied, or allowed without a check. */
 export const DECISIONS = ['allowed', 'denied', 'skipped'] as const;
 export type Decision = (typeof DECISIONS)[number];
+/** A verdict is always a judgement. */
+export const VERDICT_DECISIONS = ['allowed', 'denied'] as const;
 
 const RELOAD_RESULTS: readonly ReloadResult[] = ['success', 'failure'];
 
@@ -39,9 +42,11 @@ export class WebhookMetrics {
 
   readonly rejectedRequests = this.counter(
     'rejected_requests_total',
-    'Requests to /validate refused before judging (malformed, too large, wrong content type), by HTTP status code.',
+    'Requests to /validate and /v1/verdict refused before judging (malformed, too large, wrong content type), by HTTP status code.',
     ['code'],
   );
+
+  readonly verdictRequests = this.counter('verdict_requests_total', 'Verdicts answered on POST /v1/verdict, by decision.', ['decision']);
 
   readonly duration = new Histogram({
     name: `${PREFIX}admission_duration_seconds`,
@@ -51,7 +56,7 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
-  readonly inFlight = this.gauge('in_flight_requests', 'Requests to /validate being served right now.');
+  readonly inFlight = this.gauge('in_flight_requests', 'Requests to /validate and /v1/verdict being served right now.');
 
   readonly certificateExpiry = this.gauge(
     'certificate_expiry_timestamp_seconds',
@@ -70,6 +75,32 @@ export class WebhookMetrics {
     ['result'],
   );
 
+  readonly auditViolations = this.gauge(
+    'audit_violations',
+    'MCPServers in the cluster that the policy denies (the webhook would refuse them if they were written now), by namespace and rule, as the continuous audit sees them.',
+    ['namespace', 'rule'],
+  );
+
+  readonly auditCycles = this.counter(
+    'audit_cycles_total',
+    'Times the continuous audit judged every MCPServer again, by trigger: list (the first list and each relist), policy-reload, namespace-labels.',
+    ['trigger'],
+  );
+
+  readonly auditWatchRestarts = this.counter(
+    'audit_watch_restarts_total',
+    'Watches of the continuous audit started again, by resource and reason: closed (by the API server), timeout (30 s silent), expired (410: relisted), error.',
+    ['resource', 'reason'],
+  );
+
+  readonly auditLeader = this.gauge('audit_leader', '1 while this replica holds the audit Lease and writes PolicyReports and Events, else 0.');
+
+  readonly auditWriteErrors = this.counter(
+    'audit_write_errors_total',
+    'Failed writes of the continuous audit, by resource (policyreports, events, leases) and error kind (forbidden, unreachable, conflict, ...).',
+    ['resource', 'error'],
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Every series exists from the start at zero, so rate() and alerts work before the first event.
@@ -81,6 +112,11 @@ export class WebhookMetrics {
       this.certificateReloads.inc({ result }, 0);
       this.policyReloads.inc({ result }, 0);
     }
+    for (const decision of VERDICT_DECISIONS) this.verdictRequests.inc({ decision }, 0);
+    for (const trigger of AUDIT_TRIGGERS) this.auditCycles.inc({ trigger }, 0);
+    for (const resource of WATCHED_RESOURCES) for (const reason of RESTART_REASONS) this.auditWatchRestarts.inc({ resource, reason }, 0);
+    for (const resource of WRITTEN_RESOURCES) for (const error of CLUSTER_ERROR_KINDS) this.auditWriteErrors.inc({ resource, error }, 0);
+    this.auditLeader.set(0);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
@@ -91,7 +127,7 @@ export class WebhookMetrics {
     return new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
   }
 
-  private gauge(name: string, help: string): Gauge {
-    return new Gauge({ name: `${PREFIX}${name}`, help, registers: [this.registry] });
+  private gauge<Label extends string>(name: string, help: string, labelNames: readonly Label[] = []): Gauge<Label> {
+    return new Gauge({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
   }
 }

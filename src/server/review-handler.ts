@@ -1,35 +1,24 @@
-import { validate, type Policy, type Verdict } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
-import {
-  parseAdmissionReview,
-  reviewResponse,
-  type AdmissionRequest,
-  type AdmissionReviewResponse,
-} from '../admission/review.js';
+import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from '../admission/review.js';
 import { allowedWithoutCheck, judgedResponse } from '../admission/response.js';
 import { triage } from '../admission/triage.js';
 import { logDecision } from './decision-log.js';
-import { errorFieldsWithoutInput, type Logger } from './logger.js';
-import type { Decision, WebhookMetrics } from './metrics.js';
-
-export interface ReviewHandlerDependencies {
-  /** The policy in force now: it may be swapped by a reload between two requests. */
-  readonly policy: () => Policy;
-  readonly metrics: WebhookMetrics;
-  readonly logger: Logger;
-}
+import { judgeForRequest, type JudgeDependencies } from './judge.js';
+import type { Decision } from './metrics.js';
 
 /**
  * Answers one AdmissionReview: the only place where the admission protocol, the engine, the
  * metrics and the audit log meet. Throws AdmissionReviewError for a body that is not a review.
  * `receivedAt` is `process.hrtime.bigint()` at the request's arrival, so latency includes parsing.
  */
-export function answerReview(body: unknown, receivedAt: bigint, deps: ReviewHandlerDependencies): AdmissionReviewResponse {
+export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDependencies): AdmissionReviewResponse {
   const review = parseAdmissionReview(body);
   const { request } = review;
   const scope = triage(request);
   const name = objectName(request);
-  const verdict = scope === 'judge' ? judge(request, deps) : undefined;
+  // A dry run is judged exactly the same way: server-side dry runs (Flux uses them) must show
+  // the real answer, and judging has no side effects.
+  const verdict = scope === 'judge' ? judgeForRequest(request.object, 'admission', request.namespace, deps, { uid: request.uid }) : undefined;
   const response = verdict ? judgedResponse(request.uid, verdict, name) : allowedWithoutCheck(request.uid);
 
   const decision: Decision = verdict === undefined ? 'skipped' : verdict.allowed ? 'allowed' : 'denied';
@@ -54,24 +43,6 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: ReviewHand
     latencyMs: Math.round(seconds * 1e6) / 1e3,
   });
   return reviewResponse(review, response);
-}
-
-/**
- * Judges the new object in the admission context. A dry run is judged exactly the same way:
- * server-side dry runs (Flux uses them) must show the real answer, and judging has no side effects.
- */
-function judge(request: AdmissionRequest, { policy, metrics, logger }: ReviewHandlerDependencies): Verdict {
-  return validate(request.object, {
-    context: 'admission',
-    policy: policy(),
-    // Namespace labels are not part of a review: selector-based overrides need a later lookup.
-    ...(request.namespace ? { namespace: { name: request.namespace } } : {}),
-    onRuleError: (rule, error) => {
-      metrics.ruleErrors.inc({ rule });
-      // The message may quote the value the rule failed on: only its unquoted words are logged.
-      logger.error({ event: 'rule-error', rule, uid: request.uid, error: errorFieldsWithoutInput(error) }, `rule ${rule} failed; the object was denied`);
-    },
-  });
 }
 
 /** The name in the request, or in the object (a CREATE may carry it only there). */

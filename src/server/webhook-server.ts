@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Policy } from '../engine/index.js';
+import type { ClusterConnection } from '../audit/cluster.js';
+import type { AuditTiming, ContinuousAudit } from '../audit/continuous-audit.js';
 import { createOperationsApp, createWebhookApp } from './app.js';
 import { CertificateWatcher, type ServingCertificate } from './certificates.js';
 import { closeGracefully, createPlainListener, createTlsListener, listen, secureContextOptions } from './listeners.js';
@@ -28,6 +30,19 @@ export interface WebhookServerOptions {
   /** The longest a shutdown waits for requests in flight before it cuts their connections. */
   readonly shutdownGraceMs: number;
   readonly logger: Logger;
+  /** The continuous audit (`--audit`), or undefined for none. */
+  readonly audit: AuditSettings | undefined;
+}
+
+export interface AuditSettings {
+  /** Finds the credentials (the pod's service account, or a kubeconfig); may throw a ClusterError. */
+  readonly connect: () => ClusterConnection;
+  /** This replica's name in the Lease and in the events it writes. */
+  readonly identity: string;
+  /** The namespace of the Lease. */
+  readonly leaseNamespace: string;
+  /** Shorter waits for tests; the defaults are client-go's. */
+  readonly timing?: AuditTiming;
 }
 
 export interface RunningWebhookServer {
@@ -48,10 +63,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const metrics = new WebhookMetrics();
   const readiness = new Readiness();
 
-  const policyWatcher = options.policyFile && watchPolicy(options.policyFile, options, metrics);
+  // Created before the policy watcher, which tells it of reloads; started once the server listens.
+  let audit: ContinuousAudit | undefined;
+  const policyWatcher = options.policyFile && watchPolicy(options.policyFile, options, metrics, () => audit?.policyReloaded());
   const policy = policyWatcher ? await policyWatcher.start() : Policy.builtIn();
   const currentPolicy = policyWatcher ? () => policyWatcher.current() : () => policy;
   readiness.loaded('policy');
+  audit = options.audit && (await createAudit(options.audit, currentPolicy, metrics, logger));
 
   let httpsServer: HttpsServer | undefined;
   const certificateWatcher = new CertificateWatcher(options.certDir, {
@@ -79,7 +97,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     metrics.certificateExpiry.set(certificate.notAfter.getTime() / 1000);
     readiness.loaded('certificates');
 
-    const deps = { policy: currentPolicy, metrics, logger, readiness };
+    const deps = { policy: currentPolicy, metrics, logger, readiness, ...(audit ? { namespaceInfo: audit.namespaceInfo.bind(audit) } : {}) };
     httpsServer = createTlsListener(createWebhookApp(deps), certificate, options.clientCa);
     servers.push(httpsServer);
     const address = await listen(httpsServer, options.port, options.host);
@@ -96,6 +114,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     // A client that fails the TLS handshake (an untrusted CA, no client certificate) is refused by
     // Node; its reason helps to debug a caBundle or --client-ca, and says nothing about a secret.
     httpsServer.on('tlsClientError', (error: NodeJS.ErrnoException) => logger.debug({ event: 'tls-error', code: error.code }, 'TLS handshake failed'));
+    // Auditing is best effort: it starts after the server listens and never holds admission up.
+    audit?.start();
     return {
       address,
       metricsAddress,
@@ -104,7 +124,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       shutdown: async () => {
         readiness.drain();
         stopWatching();
-        await closeGracefully(servers, options.shutdownGraceMs);
+        await Promise.all([closeGracefully(servers, options.shutdownGraceMs), audit && stopAudit(audit, options.shutdownGraceMs, logger)]);
       },
     };
   } catch (error) {
@@ -118,14 +138,34 @@ function watchPolicy(
   file: NonNullable<WebhookServerOptions['policyFile']>,
   { logger, pollIntervalMs }: WebhookServerOptions,
   metrics: WebhookMetrics,
+  onNewPolicy: () => void,
 ): PolicyWatcher {
   return new PolicyWatcher(file.path, {
     load: file.load,
     pollIntervalMs,
     onReload: (result, policy, error) => {
       metrics.policyReloads.inc({ result });
-      if (policy) logger.info({ event: 'policy-reload', result, source: policy.source }, `policy reloaded from ${policy.source}`);
-      else logger.error({ event: 'policy-reload', result, error: errorFields(error) }, 'changed policy file refused; the previous policy stays in force');
+      if (!policy) {
+        logger.error({ event: 'policy-reload', result, error: errorFields(error) }, 'changed policy file refused; the previous policy stays in force');
+        return;
+      }
+      logger.info({ event: 'policy-reload', result, source: policy.source }, `policy reloaded from ${policy.source}`);
+      onNewPolicy();
     },
   });
+}
+
+/** Loaded only with --audit: the Kubernetes client adds half a second to a start without it. */
+async function createAudit(settings: AuditSettings, policy: () => Policy, metrics: WebhookMetrics, logger: Logger): Promise<ContinuousAudit> {
+  const { ContinuousAudit } = await import('../audit/continuous-audit.js');
+  return new ContinuousAudit({ ...settings, policy, metrics, logger });
+}
+
+/** Releases the Lease within the grace period; an API server that does not answer is not waited for longer. */
+async function stopAudit(audit: ContinuousAudit, graceMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  const outcome = await Promise.race([audit.stop().then(() => 'stopped' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'late') logger.warn({ event: 'audit-stop-timeout' }, 'the continuous audit did not stop within the grace period; its Lease expires on its own');
 }

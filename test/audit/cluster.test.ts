@@ -2,7 +2,20 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ClusterError, connect, listMCPServers, listNamespaceLabels, PAGE_SIZE, type ClusterConnection } from '../../src/audit/cluster.js';
+import { ApiException } from '@kubernetes/client-node';
+import {
+  ClusterError,
+  connect,
+  isMissingObject,
+  LEASES,
+  listMCPServers,
+  listNamespaceLabels,
+  MCPSERVERS,
+  PAGE_SIZE,
+  POLICY_REPORTS,
+  toClusterError,
+  type ClusterConnection,
+} from '../../src/audit/cluster.js';
 import {
   allMCPServers,
   closedPort,
@@ -277,5 +290,31 @@ describe('listNamespaceLabels', () => {
     const { connection } = await serve(() => ({ status: 403, body: fixture('status-403-namespaces') }));
     const error = await clusterError(listNamespaceLabels(connection));
     expect(error.message).toBe('the service account system:serviceaccount:muster:auditor may not list namespaces at the cluster scope: grant list (RBAC)');
+  });
+});
+
+describe('toClusterError for the continuous audit', () => {
+  const connection = connect({ kubeconfig: writeKubeconfig(emptyDir(), 'https://10.0.0.1:6443'), env: {} });
+  const answer = (code: number, name: string): ApiException<string> => new ApiException(code, 'answer', JSON.stringify(fixture(name)), {});
+
+  it('tells a missing object (its 404 names it) from a resource that is not served', () => {
+    const missing = answer(404, 'status-404-lease-not-found');
+    expect(isMissingObject(missing)).toBe(true);
+    expect(isMissingObject(answer(404, 'status-404-not-found'))).toBe(false);
+    expect(toClusterError(missing, { verb: 'get', resource: LEASES, namespace: 'muster' }, connection).message).toBe(
+      'the Lease muster/mcpserver-webhook-audit does not exist (404 from the API server at https://10.0.0.1:6443)',
+    );
+    expect(toClusterError(answer(404, 'status-404-not-found'), { verb: 'get', resource: POLICY_REPORTS, namespace: 'muster' }, connection).message).toBe(
+      'the PolicyReport CRD (policyreports.wgpolicyk8s.io) is not installed in this cluster: the API server at https://10.0.0.1:6443 does not serve wgpolicyk8s.io/v1alpha2 policyreports',
+    );
+  });
+
+  it('calls a 409 a conflict, and reads the status code of a watch that was refused', () => {
+    expect(toClusterError(answer(409, 'status-409-lease-conflict'), { verb: 'update', resource: LEASES, namespace: 'muster' }, connection)).toMatchObject({
+      kind: 'conflict',
+      message: expect.stringContaining('answered 409 Conflict to update leases.coordination.k8s.io: Operation cannot be fulfilled'),
+    });
+    const refusedWatch = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    expect(toClusterError(refusedWatch, { verb: 'watch', resource: MCPSERVERS }, connection)).toMatchObject({ kind: 'forbidden' });
   });
 });

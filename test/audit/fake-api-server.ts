@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,56 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly authorization: string | undefined;
+  readonly contentType?: string;
+  /** The body parsed as JSON; undefined when there was none. */
+  readonly body?: unknown;
 }
 
-export interface Answer {
-  readonly status: number;
-  /** JSON, or a string sent as text/plain. */
-  readonly body: unknown;
+export type Answer =
+  | {
+      readonly status: number;
+      /** JSON, or a string sent as text/plain. */
+      readonly body: unknown;
+    }
+  | {
+      /** A watch: 200, then one JSON event per line for as long as the stream stays open. */
+      readonly stream: WatchStream;
+    };
+
+/** The open end of a watch, as kube-apiserver writes it: chunked, one `{"type":…,"object":…}` per line. */
+export class WatchStream {
+  private write: ((line: string) => void) | undefined;
+  private finish: (() => void) | undefined;
+  private readonly pending: string[] = [];
+  private ended = false;
+  /** Called once when the stream ends, from either side. */
+  onEnd: (() => void) | undefined;
+
+  send(type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR', object: unknown): void {
+    const line = `${JSON.stringify({ type, object })}\n`;
+    if (this.write) this.write(line);
+    else this.pending.push(line);
+  }
+
+  /** The API server ends the watch, as it does after its timeout or when it shuts down. */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish?.();
+    this.onEnd?.();
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  /** Used by the server: starts writing to the response. */
+  attach(write: (line: string) => void, finish: () => void): void {
+    this.write = write;
+    this.finish = finish;
+    for (const line of this.pending.splice(0)) write(line);
+    if (this.ended) finish();
+  }
 }
 
 export interface FakeApiServer {
@@ -44,19 +88,31 @@ const NOT_FOUND: Answer = { status: 404, body: fixture('status-404-not-found') }
  */
 export async function startFakeApiServer(answer: (request: RecordedRequest) => Answer | undefined): Promise<FakeApiServer> {
   const requests: RecordedRequest[] = [];
-  const server = createServer((incoming, response) => {
+  const server = createServer(async (incoming, response) => {
     const url = new URL(incoming.url ?? '/', 'http://fake');
+    const text = await readBody(incoming);
     const request: RecordedRequest = {
       method: incoming.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       authorization: incoming.headers.authorization,
+      ...(incoming.headers['content-type'] ? { contentType: incoming.headers['content-type'] } : {}),
+      ...(text ? { body: parseJson(text) } : {}),
     };
     requests.push(request);
-    const { status, body } = answer(request) ?? NOT_FOUND;
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const answered = answer(request) ?? NOT_FOUND;
+    if ('stream' in answered) {
+      const { stream } = answered;
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+      // kube-apiserver flushes the headers of a watch at once, before any event (serveWatch).
+      response.flushHeaders();
+      response.once('close', () => stream.close());
+      stream.attach((line) => response.write(line), () => response.end());
+      return;
+    }
+    const { status, body } = answered;
     response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'cache-control': 'no-cache, private' });
-    response.end(text);
+    response.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
   const url = `http://127.0.0.1:${await listen(server)}`;
   const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-audit-'));
@@ -65,8 +121,31 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
     dir,
     kubeconfig: writeKubeconfig(dir, url),
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        // Open watches would keep the server from closing.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+/** The body as JSON, or as the text itself when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function readBody(incoming: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    incoming.setEncoding('utf8');
+    incoming.on('data', (chunk: string) => (text += chunk));
+    incoming.on('end', () => resolve(text));
+  });
 }
 
 /** The bodies of a whole paged MCPServer list: page 1, then page 2 for page 1's continue token. */

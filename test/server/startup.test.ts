@@ -57,6 +57,19 @@ describe('start-up errors: one clear line, exit status 2, no stack trace', () =>
     const level = await runToExit(['serve', '--log-level', 'loud']);
     expect(level.stderr).toMatch(/--log-level \(LOG_LEVEL\) must be one of fatal, error/);
   });
+
+  it('refuses audit settings that mean nothing, without repeating the value', async () => {
+    const serve = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stderr: string }> => {
+      let stderr = '';
+      const sink = new Writable({ write: (chunk, _encoding, done) => ((stderr += chunk.toString()), done()) });
+      const code = await main(['serve', ...args], { stdout: sink, stderr: sink, stdin: process.stdin, env });
+      return { code, stderr };
+    };
+    expect(await serve([], { AUDIT: 'yes-hunter2' })).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: AUDIT must be true or false\n' });
+    expect(await serve(['--kubeconfig', 'k.yaml'])).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --kubeconfig is used only with --audit\n' });
+    expect(await serve(['--audit-namespace', 'muster'], { AUDIT: 'false' })).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --audit-namespace is used only with --audit\n' });
+    expect(await serve(['--audit', '--kubeconfig', ''])).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --kubeconfig needs a value\n' });
+  });
 });
 
 describe('serve --help', () => {
@@ -65,10 +78,10 @@ describe('serve --help', () => {
     const stdout = new Writable({ write: (chunk, _encoding, done) => ((text += chunk.toString()), done()) });
     const code = await main(['serve', '--help'], { stdout, stderr: stdout, stdin: process.stdin, env: {} });
     expect(code).toBe(0);
-    for (const option of ['--port', '--host', '--cert-dir', '--dev-certs', '--dev-cert-host', '--client-ca', '--policy', '--metrics-port', '--log-level', '--shutdown-grace']) {
+    for (const option of ['--port', '--host', '--cert-dir', '--dev-certs', '--dev-cert-host', '--client-ca', '--policy', '--metrics-port', '--log-level', '--shutdown-grace', '--audit', '--audit-namespace', '--kubeconfig']) {
       expect(text).toContain(option);
     }
-    for (const variable of ['PORT', 'HOST', 'CERT_DIR', 'DEV_CERT_HOSTS', 'CLIENT_CA_FILE', 'POLICY_FILE', 'METRICS_PORT', 'LOG_LEVEL', 'SHUTDOWN_GRACE_SECONDS']) {
+    for (const variable of ['PORT', 'HOST', 'CERT_DIR', 'DEV_CERT_HOSTS', 'CLIENT_CA_FILE', 'POLICY_FILE', 'METRICS_PORT', 'LOG_LEVEL', 'SHUTDOWN_GRACE_SECONDS', 'AUDIT', 'POD_NAMESPACE']) {
       expect(text).toContain(`(${variable}`);
     }
   });

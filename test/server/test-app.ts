@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import { Policy } from '../../src/engine/index.js';
+import { Policy, type NamespaceInfo } from '../../src/engine/index.js';
 import { createWebhookApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';
 import { WebhookMetrics } from '../../src/server/metrics.js';
@@ -16,8 +16,11 @@ export interface TestApp {
   logText(): string;
 }
 
-/** The real application with its real collaborators; only the log goes to memory instead of stdout. */
-export function testApp(policy: Policy = Policy.builtIn()): TestApp {
+/**
+ * The real application with its real collaborators; only the log goes to memory instead of stdout.
+ * `namespaceInfo` stands in for the continuous audit's namespace labels.
+ */
+export function testApp(policy: Policy = Policy.builtIn(), namespaceInfo?: (name: string) => NamespaceInfo): TestApp {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
@@ -29,7 +32,7 @@ export function testApp(policy: Policy = Policy.builtIn()): TestApp {
   const readiness = new Readiness();
   readiness.loaded('policy');
   readiness.loaded('certificates');
-  const app = createWebhookApp({ policy: () => policy, metrics, readiness, logger: createLogger('debug', sink) });
+  const app = createWebhookApp({ policy: () => policy, metrics, readiness, logger: createLogger('debug', sink), ...(namespaceInfo ? { namespaceInfo } : {}) });
   const logText = (): string => lines.join('');
   return {
     app,

@@ -1,0 +1,419 @@
+import type { NamespaceInfo, Policy } from '../engine/index.js';
+import { errorFields, errorFieldsWithoutInput, type Logger } from '../server/logger.js';
+import type { WebhookMetrics } from '../server/metrics.js';
+import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
+import { Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.js';
+import { ClusterError, listMCPServers, MCPSERVERS, POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
+import { ViolationEvents, type JudgedObject } from './events.js';
+import { FailureLog } from './failure-log.js';
+import { Informer, type InformerHandlers } from './informer.js';
+import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from './leader-election.js';
+import { NamespaceLabels } from './namespace-labels.js';
+import { objectResults, type UnstampedResult } from './policy-report.js';
+import { CRD_MISSING, PolicyReportWriter } from './policy-report-writer.js';
+import type { AuditTrigger, WatchedResource } from './vocabulary.js';
+
+export interface AuditTiming {
+  readonly lease: LeaseTiming;
+  /** For every retry: the watches, the connection, failed writes. */
+  readonly backoff: BackoffOptions;
+  /** How long changes are gathered before reports are written: a relist of many objects makes one write per namespace. */
+  readonly reportDelayMs: number;
+  /** While the PolicyReport CRD is missing, how often it is looked for again. */
+  readonly crdRecheckMs: number;
+}
+
+export const DEFAULT_AUDIT_TIMING: AuditTiming = { lease: DEFAULT_LEASE_TIMING, backoff: DEFAULT_BACKOFF, reportDelayMs: 1000, crdRecheckMs: 60_000 };
+
+export const LEASE_NAME = 'mcpserver-webhook-audit';
+
+export interface ContinuousAuditOptions {
+  /** Finds the credentials; a ClusterError is logged and retried with backoff. */
+  readonly connect: () => ClusterConnection;
+  /** The policy in force now: a reload swaps it. */
+  readonly policy: () => Policy;
+  /** Who this replica is, in the Lease and in the events it writes. */
+  readonly identity: string;
+  /** Where the Lease lives. */
+  readonly leaseNamespace: string;
+  readonly metrics: WebhookMetrics;
+  readonly logger: Logger;
+  readonly timing?: AuditTiming;
+}
+
+/** One MCPServer as last judged. */
+interface Evaluation extends JudgedObject {
+  readonly results: readonly UnstampedResult[];
+  /** The results as text: when it changes, so does the namespace's report. */
+  readonly resultsKey: string;
+}
+
+/**
+ * Judges the MCPServers already in the cluster, and goes on judging them: a watch brings every
+ * change, and a policy reload or a change of namespace labels has every object judged again.
+ * Every replica watches and judges (cheap, and it keeps the namespace labels for admission and
+ * the violation metrics current); only the replica that holds the Lease writes a PolicyReport per
+ * namespace and an Event per violation. Best effort: whatever fails is logged once and retried
+ * with backoff, and admission never waits for any of it.
+ */
+export class ContinuousAudit {
+  private readonly timing: AuditTiming;
+  private readonly stopping = new AbortController();
+  private readonly failures: FailureLog;
+  private readonly reportBackoff: Backoff;
+  private running: Promise<void> | undefined;
+
+  private cluster: { connection: ClusterConnection; informer: Informer; elector: LeaderElector; writer: PolicyReportWriter; events: ViolationEvents } | undefined;
+  private namespaceLabels: NamespaceLabels | undefined;
+
+  /** By uid: each MCPServer as last seen, and as last judged. */
+  private readonly objects = new Map<string, unknown>();
+  private readonly evaluations = new Map<string, Evaluation>();
+  /** True once the first list arrived: before that, an empty picture is not the truth. */
+  private synced = false;
+  /** Namespaces whose report may need a write, while this replica leads. */
+  private readonly dirty = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private crdMissing = false;
+  /** The rules that have a violation series, per namespace, to remove those that went away. */
+  private readonly violationSeries = new Map<string, Set<string>>();
+
+  constructor(private readonly options: ContinuousAuditOptions) {
+    this.timing = options.timing ?? DEFAULT_AUDIT_TIMING;
+    this.failures = new FailureLog(options.logger);
+    this.reportBackoff = new Backoff(this.timing.backoff);
+  }
+
+  /** Returns at once: connecting, listing and electing go on in the background. */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** The namespace as the policy should see it at admission: with its labels, once the watch knows them. */
+  namespaceInfo(name: string): NamespaceInfo {
+    return this.namespaceLabels?.info(name) ?? { name };
+  }
+
+  /** The policy changed: every object is judged by the new one. */
+  policyReloaded(): void {
+    if (!this.cluster) return;
+    this.guard(() => {
+      this.watchNamespaceLabelsIfNeeded();
+      this.judgeAll('policy-reload');
+    });
+  }
+
+  /** Stops watching and writing, and releases the Lease when this replica holds it. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.flushTimer);
+    await this.running;
+    const cluster = this.cluster;
+    if (!cluster) return;
+    await Promise.all([cluster.informer.stop(), this.namespaceLabels?.stop()]);
+    // Writes in flight finish before the Lease goes, so that no write follows the hand-over.
+    await Promise.allSettled([this.flushing, cluster.events.idle()]);
+    await cluster.elector.stop();
+    this.options.metrics.auditLeader.set(0);
+  }
+
+  private async run(): Promise<void> {
+    const connection = await this.connect();
+    if (!connection) return;
+    const { identity, leaseNamespace, metrics } = this.options;
+    this.cluster = {
+      connection,
+      informer: new Informer({ connection, resource: MCPSERVERS, list: () => listMCPServers(connection), backoff: this.timing.backoff }),
+      writer: new PolicyReportWriter(connection),
+      events: new ViolationEvents({
+        connection,
+        identity,
+        mayWrite: () => this.mayWrite(),
+        failures: this.failures,
+        onWriteError: (error) => metrics.auditWriteErrors.inc({ resource: 'events', error }),
+        backoff: this.timing.backoff,
+      }),
+      elector: new LeaderElector({
+        connection,
+        namespace: leaseNamespace,
+        name: LEASE_NAME,
+        identity,
+        timing: this.timing.lease,
+        failures: this.failures,
+        onWriteError: (error) => metrics.auditWriteErrors.inc({ resource: 'leases', error }),
+        onStartedLeading: () => this.guard(() => this.startedLeading()),
+        onStoppedLeading: () => this.guard(() => this.stoppedLeading()),
+      }),
+    };
+    this.watchNamespaceLabelsIfNeeded();
+    this.cluster.informer.start({
+      ...this.watchReports('mcpservers'),
+      synced: (items) => this.guard(() => this.replaceAll(items)),
+      changed: (type, item) => this.guard(() => (type === 'DELETED' ? this.remove(item) : this.upsert(item))),
+    });
+    this.cluster.elector.start();
+    this.options.logger.info(
+      { event: 'audit-started', server: connection.server, identity, lease: `${leaseNamespace}/${LEASE_NAME}` },
+      `continuous audit started against ${connection.server}; the replica holding the Lease ${leaseNamespace}/${LEASE_NAME} writes PolicyReports and Events`,
+    );
+  }
+
+  private async connect(): Promise<ClusterConnection | undefined> {
+    const backoff = new Backoff(this.timing.backoff);
+    while (!this.stopping.signal.aborted) {
+      try {
+        const connection = this.options.connect();
+        this.failures.succeeded('connection');
+        return connection;
+      } catch (error) {
+        this.failures.failed('connection', error instanceof ClusterError ? error.message : errorFields(error).message);
+        await sleep(backoff.next(), this.stopping.signal);
+      }
+    }
+    return undefined;
+  }
+
+  /** What a watch tells besides its data: restarts to the metrics, failures to the log. */
+  private watchReports(resource: WatchedResource): Pick<InformerHandlers, 'restarted' | 'failed' | 'succeeded'> {
+    const part = `watch ${resource}`;
+    return {
+      restarted: (reason) => this.options.metrics.auditWatchRestarts.inc({ resource, reason }),
+      failed: (error) => this.failures.failed(part, error.message),
+      succeeded: () => this.failures.succeeded(part),
+    };
+  }
+
+  /** Writes happen only while this replica holds the Lease and is not stopping. */
+  private mayWrite(): boolean {
+    return !this.stopping.signal.aborted && (this.cluster?.elector.isLeader() ?? false);
+  }
+
+  /** Namespace labels are watched only while the policy has a label selector. */
+  private watchNamespaceLabelsIfNeeded(): void {
+    const needed = policyNeedsNamespaceLabels(this.options.policy());
+    if (needed && !this.namespaceLabels && this.cluster) {
+      const labels = new NamespaceLabels(this.cluster.connection, this.timing.backoff);
+      this.namespaceLabels = labels;
+      labels.start({
+        ...this.watchReports('namespaces'),
+        synced: () => this.guard(() => this.judgeAll('namespace-labels')),
+        changed: (namespace) => this.guard(() => this.judgeNamespace(namespace)),
+      });
+    } else if (!needed && this.namespaceLabels) {
+      void this.namespaceLabels.stop();
+      this.namespaceLabels = undefined;
+    }
+  }
+
+  private replaceAll(items: readonly unknown[]): void {
+    const listed = new Set<string>();
+    for (const item of items) {
+      const uid = identityOf(item)?.uid;
+      if (uid === undefined) continue;
+      listed.add(uid);
+      this.objects.set(uid, item);
+    }
+    // Deleted while the watch was down: the relist no longer has them.
+    const gone = [...this.objects.keys()].filter((uid) => !listed.has(uid)).map((uid) => this.forget(uid));
+    const firstList = !this.synced;
+    this.synced = true;
+    this.judgeAll('list', gone);
+    if (firstList && this.mayWrite()) void this.findReportsLeftBehind();
+  }
+
+  private upsert(item: unknown): void {
+    const uid = identityOf(item)?.uid;
+    if (uid === undefined) return;
+    this.objects.set(uid, item);
+    this.settle([this.judge(uid)]);
+  }
+
+  private remove(item: unknown): void {
+    const uid = identityOf(item)?.uid;
+    if (uid !== undefined) this.settle([this.forget(uid)]);
+  }
+
+  private forget(uid: string): string | undefined {
+    this.objects.delete(uid);
+    this.cluster?.events.forget(uid);
+    const evaluation = this.evaluations.get(uid);
+    this.evaluations.delete(uid);
+    return evaluation?.namespace;
+  }
+
+  /** `alsoChanged`: namespaces that changed otherwise (objects gone), settled with the rest. */
+  private judgeAll(trigger: AuditTrigger, alsoChanged: readonly (string | undefined)[] = []): void {
+    if (!this.synced) return;
+    this.options.metrics.auditCycles.inc({ trigger });
+    this.settle([...alsoChanged, ...[...this.objects.keys()].map((uid) => this.judge(uid))]);
+  }
+
+  private judgeNamespace(namespace: string): void {
+    const uids = [...this.evaluations.values()].filter((evaluation) => evaluation.namespace === namespace).map((evaluation) => evaluation.uid);
+    this.settle(uids.map((uid) => this.judge(uid)));
+  }
+
+  /** Judges one object; returns its namespace when what its report says has changed. */
+  private judge(uid: string): string | undefined {
+    const object = this.objects.get(uid);
+    const identity = identityOf(object);
+    if (!identity) return undefined;
+    const { metrics, logger } = this.options;
+    const policy = this.options.policy();
+    const namespace = this.namespaceInfo(identity.namespace);
+    const failedRules = new Set<string>();
+    const verdict = judgeStoredObject(object, policy, namespace, (rule, error) => {
+      failedRules.add(rule);
+      metrics.ruleErrors.inc({ rule });
+      logger.error(
+        { event: 'rule-error', rule, namespace: identity.namespace, name: identity.name, error: errorFieldsWithoutInput(error) },
+        `rule ${rule} failed on ${identity.namespace}/${identity.name} in the continuous audit`,
+      );
+    });
+    const results = objectResults({ ...identity, verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, namespace), failedRules });
+    const evaluation: Evaluation = { ...identity, denials: verdict.denials, results, resultsKey: JSON.stringify(results) };
+    const previous = this.evaluations.get(uid);
+    this.evaluations.set(uid, evaluation);
+    if (this.mayWrite()) this.cluster?.events.observe(evaluation);
+    return previous?.resultsKey === evaluation.resultsKey ? undefined : identity.namespace;
+  }
+
+  /** After judging: the metrics of the namespaces that changed, and their reports when leading. */
+  private settle(changed: readonly (string | undefined)[]): void {
+    const namespaces = new Set(changed.filter((namespace): namespace is string => namespace !== undefined));
+    for (const namespace of namespaces) this.countViolations(namespace);
+    if (!this.mayWrite()) return;
+    for (const namespace of namespaces) this.dirty.add(namespace);
+    this.scheduleFlush(this.timing.reportDelayMs);
+  }
+
+  private countViolations(namespace: string): void {
+    const counts = new Map<string, number>();
+    for (const evaluation of this.evaluations.values()) {
+      if (evaluation.namespace !== namespace) continue;
+      for (const rule of new Set(evaluation.denials.map((denial) => denial.rule))) counts.set(rule, (counts.get(rule) ?? 0) + 1);
+    }
+    const gauge = this.options.metrics.auditViolations;
+    for (const rule of this.violationSeries.get(namespace) ?? []) if (!counts.has(rule)) gauge.remove({ namespace, rule });
+    for (const [rule, count] of counts) gauge.set({ namespace, rule }, count);
+    if (counts.size > 0) this.violationSeries.set(namespace, new Set(counts.keys()));
+    else this.violationSeries.delete(namespace);
+  }
+
+  private startedLeading(): void {
+    const { metrics, logger, identity } = this.options;
+    metrics.auditLeader.set(1);
+    logger.info({ event: 'audit-leader', leader: true, identity }, 'this replica holds the audit Lease: it writes PolicyReports and Events');
+    if (!this.cluster || !this.synced) return;
+    this.cluster.events.reset();
+    for (const evaluation of this.evaluations.values()) {
+      this.dirty.add(evaluation.namespace);
+      this.cluster.events.observe(evaluation);
+    }
+    void this.findReportsLeftBehind();
+  }
+
+  private stoppedLeading(): void {
+    const { metrics, logger, identity } = this.options;
+    metrics.auditLeader.set(0);
+    logger.info({ event: 'audit-leader', leader: false, identity }, 'this replica no longer holds the audit Lease: it stops writing');
+    this.cluster?.events.reset();
+    this.dirty.clear();
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Reports in namespaces whose MCPServers all went while no replica was leading are deleted. */
+  private async findReportsLeftBehind(): Promise<void> {
+    if (!this.cluster) return;
+    let delayMs = 0;
+    try {
+      const namespaces = await this.cluster.writer.namespacesWithReports();
+      if (namespaces === CRD_MISSING) {
+        this.noteCrdMissing();
+        delayMs = this.timing.crdRecheckMs;
+      } else {
+        for (const namespace of namespaces) this.dirty.add(namespace);
+      }
+    } catch (error) {
+      this.failures.failed('policy reports', toClusterError(error, { verb: 'list', resource: POLICY_REPORTS }, this.cluster.connection).message);
+    }
+    this.scheduleFlush(delayMs);
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer || !this.synced || this.dirty.size === 0 || !this.mayWrite()) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      // One flush at a time: a later one waits for the one in progress.
+      this.flushing = this.flushing.then(() => this.flush());
+    }, delayMs);
+  }
+
+  /** Writes the reports of the namespaces that changed, one at a time, while this replica leads. */
+  private async flush(): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    let retryInMs: number | undefined;
+    for (const namespace of [...this.dirty].sort()) {
+      if (!this.mayWrite()) return;
+      this.dirty.delete(namespace);
+      const results = [...this.evaluations.values()].filter((evaluation) => evaluation.namespace === namespace).flatMap((evaluation) => evaluation.results);
+      try {
+        const outcome = await cluster.writer.sync(namespace, results, () => this.mayWrite());
+        if (outcome === 'not-leader') return;
+        if (outcome === 'crd-missing') {
+          this.dirty.add(namespace);
+          this.noteCrdMissing();
+          retryInMs = this.timing.crdRecheckMs;
+          break;
+        }
+        this.noteCrdPresent();
+        this.failures.succeeded('policy reports');
+        this.reportBackoff.reset();
+        if (outcome !== 'unchanged') this.options.logger.debug({ event: 'policy-report', namespace, outcome }, `PolicyReport ${namespace}/mcpserver-webhook ${outcome}`);
+      } catch (error) {
+        const problem = toClusterError(error, { verb: 'update', resource: POLICY_REPORTS, namespace }, cluster.connection);
+        this.dirty.add(namespace);
+        this.options.metrics.auditWriteErrors.inc({ resource: 'policyreports', error: problem.kind });
+        // A conflict is someone else's write in between: read again and retry, nothing to report.
+        if (problem.kind !== 'conflict') this.failures.failed('policy reports', problem.message);
+        retryInMs = Math.max(retryInMs ?? 0, this.reportBackoff.next());
+      }
+    }
+    this.scheduleFlush(retryInMs ?? this.timing.reportDelayMs);
+  }
+
+  private noteCrdMissing(): void {
+    if (this.crdMissing) return;
+    this.crdMissing = true;
+    this.options.logger.warn(
+      { event: 'policyreport-crd-missing' },
+      `the PolicyReport CRD (policyreports.wgpolicyk8s.io, version v1alpha2) is not installed: the continuous audit writes Events but no PolicyReports until it is (looked for again every ${this.timing.crdRecheckMs / 1000} s)`,
+    );
+  }
+
+  private noteCrdPresent(): void {
+    if (!this.crdMissing) return;
+    this.crdMissing = false;
+    this.options.logger.info({ event: 'policyreport-crd-found' }, 'the PolicyReport CRD is installed now: the continuous audit writes PolicyReports');
+  }
+
+  /** A fault of ours in a callback is logged; the audit goes on, and admission is never touched. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.options.logger.error({ event: 'audit-internal-error', error: errorFieldsWithoutInput(error) }, 'unexpected error in the continuous audit; it goes on');
+    }
+  }
+}
+
+/** What identifies a stored MCPServer; undefined for anything that lacks it. */
+function identityOf(item: unknown): { uid: string; name: string; namespace: string; resourceVersion: string } | undefined {
+  const metadata = (item as { metadata?: Record<string, unknown> } | null | undefined)?.metadata;
+  const { uid, name, namespace, resourceVersion } = metadata ?? {};
+  if (typeof uid !== 'string' || typeof name !== 'string' || typeof namespace !== 'string') return undefined;
+  return { uid, name, namespace, resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '' };
+}

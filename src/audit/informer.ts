@@ -1,0 +1,150 @@
+import { Watch } from '@kubernetes/client-node';
+import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import {
+  collectionPath,
+  toClusterError,
+  watchErrorToClusterError,
+  type ApiResource,
+  type ClusterConnection,
+  type ClusterError,
+  type Listed,
+} from './cluster.js';
+import type { RestartReason } from './vocabulary.js';
+
+/**
+ * A list-then-watch loop over one collection, as client-go's reflector runs it.
+ *
+ * Why not client-node's `makeInformer`/`ListWatch`: it stops for good on any watch error other
+ * than 410 or its own timeout (the caller must notice and restart it), waits without jitter, does
+ * not say when a list (a full picture of the collection) has arrived, and does not ask for
+ * bookmarks. Its `Watch`, which this loop uses for the stream itself, behaves well under undici 7:
+ * it authenticates like every other client-node request, parses one JSON event per line, and
+ * ends a stream that stays silent for 30 s (a "timeout" here, picked up again at once).
+ */
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface InformerHandlers {
+  /** The whole collection, after the first list and after every relist. */
+  synced(items: readonly unknown[]): void;
+  changed(type: ChangeType, item: unknown): void;
+  restarted(reason: RestartReason): void;
+  /** A list or watch failed; already explained. The informer retries on its own. */
+  failed(error: ClusterError): void;
+  /** A list or watch worked. */
+  succeeded(): void;
+}
+
+export interface InformerOptions {
+  readonly connection: ClusterConnection;
+  readonly resource: ApiResource;
+  readonly list: () => Promise<Listed<unknown>>;
+  readonly backoff: BackoffOptions;
+}
+
+type WatchOutcome = { readonly reason: Exclude<RestartReason, 'error'> } | { readonly reason: 'error'; readonly error: ClusterError };
+
+export class Informer {
+  private readonly stopping = new AbortController();
+  private readonly backoff: Backoff;
+  private readonly watch: Watch;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: InformerOptions) {
+    this.backoff = new Backoff(options.backoff);
+    this.watch = new Watch(options.connection.config);
+  }
+
+  start(handlers: InformerHandlers): void {
+    this.running ??= this.run(handlers);
+  }
+
+  /** Ends the watch in progress; resolves once the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async run(handlers: InformerHandlers): Promise<void> {
+    const { signal } = this.stopping;
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      if (resourceVersion === undefined) {
+        try {
+          const listed = await this.options.list();
+          if (signal.aborted) return;
+          // A list without a resourceVersion (never seen from a real API server) is watched from "now".
+          resourceVersion = listed.resourceVersion ?? '';
+          this.backoff.reset();
+          handlers.succeeded();
+          handlers.synced(listed.items);
+        } catch (error) {
+          handlers.failed(toClusterError(error, { verb: 'list', resource: this.options.resource }, this.options.connection));
+          await sleep(this.backoff.next(), signal);
+          continue;
+        }
+      }
+      const outcome = await this.watchOnce(resourceVersion, handlers, (next) => (resourceVersion = next));
+      if (signal.aborted) return;
+      handlers.restarted(outcome.reason);
+      if (outcome.reason === 'error') handlers.failed(outcome.error);
+      if (outcome.reason === 'expired') resourceVersion = undefined;
+      // After 30 s of silence (timeout) the watch is started again at once: that wait was the backoff.
+      // Otherwise a short wait, which grows while nothing works, so that a server that ends every
+      // watch at once is not hammered.
+      if (outcome.reason !== 'timeout') await sleep(this.backoff.next(), signal);
+    }
+  }
+
+  /** One watch request, from `resourceVersion` until the stream ends; never rejects. */
+  private watchOnce(resourceVersion: string, handlers: InformerHandlers, advance: (resourceVersion: string) => void): Promise<WatchOutcome> {
+    const { connection, resource } = this.options;
+    const { signal } = this.stopping;
+    return new Promise((resolve) => {
+      let settled = false;
+      let request: AbortController | undefined;
+      const finish = (outcome: WatchOutcome): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onStop);
+        request?.abort();
+        resolve(outcome);
+      };
+      const onStop = (): void => finish({ reason: 'closed' });
+      signal.addEventListener('abort', onStop, { once: true });
+
+      const onEvent = (type: string, object: unknown): void => {
+        if (settled) return;
+        if (type === 'ERROR') {
+          const code = (object as { code?: unknown } | null)?.code;
+          finish(code === 410 ? { reason: 'expired' } : { reason: 'error', error: watchErrorToClusterError(object, { verb: 'watch', resource }, connection) });
+          return;
+        }
+        const next = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+        if (typeof next === 'string' && next !== '') advance(next);
+        // Any event, a bookmark too, shows the watch works: the next failure starts the backoff afresh.
+        this.backoff.reset();
+        handlers.succeeded();
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.changed(type, object);
+      };
+      const onDone = (error: unknown): void => {
+        if (error === null || error === undefined) {
+          // Only an answer of 200 opens a stream that can end without an error.
+          handlers.succeeded();
+          return finish({ reason: 'closed' });
+        }
+        if ((error as { name?: unknown }).name === 'TimeoutError') return finish({ reason: 'timeout' });
+        if ((error as { statusCode?: unknown }).statusCode === 410) return finish({ reason: 'expired' });
+        finish({ reason: 'error', error: toClusterError(error, { verb: 'watch', resource }, connection) });
+      };
+
+      this.watch.watch(collectionPath(resource), { resourceVersion, allowWatchBookmarks: true }, onEvent, onDone).then(
+        (controller) => {
+          request = controller;
+          if (settled) controller.abort();
+        },
+        onDone,
+      );
+    });
+  }
+}

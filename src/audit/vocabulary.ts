@@ -1,0 +1,36 @@
+/**
+ * The closed sets the continuous audit speaks in: its metrics' label values and its error kinds.
+ * Kept apart from the modules that use them and free of the Kubernetes client, which the server
+ * loads only with --audit, so that the metrics can declare every series from the start.
+ */
+
+export const CLUSTER_ERROR_KINDS = ['config', 'unreachable', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'expired', 'rejected'] as const;
+/**
+ * What went wrong with a cluster request: `config` (no kubeconfig, a broken one, credentials
+ * that could not be produced), `unreachable` (no HTTP answer: refused, unknown host, TLS
+ * failure, timeout), `unauthorized` (401), `forbidden` (403, RBAC), `not-found` (404; for a
+ * custom resource, the CRD is missing), `conflict` (409: changed since it was read, or already
+ * exists), `expired` (410: a continue token or a watch's resourceVersion outlived the API
+ * server's history), `rejected` (any other answer).
+ */
+export type ClusterErrorKind = (typeof CLUSTER_ERROR_KINDS)[number];
+
+export const RESTART_REASONS = ['closed', 'timeout', 'expired', 'error'] as const;
+/**
+ * Why a watch was started again: `closed` by the API server (it ends every watch after a while),
+ * `timeout` (30 s without a byte), `expired` (410 Gone: the resourceVersion left the API server's
+ * history, so the collection is listed again), `error` (any other failure, retried with backoff).
+ */
+export type RestartReason = (typeof RESTART_REASONS)[number];
+
+/** The collections the audit watches. */
+export const WATCHED_RESOURCES = ['mcpservers', 'namespaces'] as const;
+export type WatchedResource = (typeof WATCHED_RESOURCES)[number];
+
+/** What makes the audit judge every MCPServer again. */
+export const AUDIT_TRIGGERS = ['list', 'policy-reload', 'namespace-labels'] as const;
+export type AuditTrigger = (typeof AUDIT_TRIGGERS)[number];
+
+/** What the audit writes. */
+export const WRITTEN_RESOURCES = ['policyreports', 'events', 'leases'] as const;
+export type WrittenResource = (typeof WRITTEN_RESOURCES)[number];

@@ -1,0 +1,393 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from '../../src/audit/cluster.js';
+import { ContinuousAudit } from '../../src/audit/continuous-audit.js';
+import { parsePolicy, Policy, RULES } from '../../src/engine/index.js';
+import { WebhookMetrics } from '../../src/server/metrics.js';
+import { metricValue } from '../server/test-app.js';
+import { memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
+import { closedPort, writeKubeconfig, type RecordedRequest } from './fake-api-server.js';
+
+let rig: AuditRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+async function start(): Promise<AuditRig> {
+  rig = await startAuditRig();
+  return rig;
+}
+
+type Json = Record<string, unknown> & { metadata: Record<string, unknown> };
+interface Result {
+  policy: string;
+  rule: string;
+  result: string;
+  message?: string;
+  resources: { apiVersion: string; kind: string; name: string; namespace: string; uid: string }[];
+  source: string;
+  scored: boolean;
+  timestamp: { seconds: number; nanos: number };
+}
+
+const ADMISSION_RULES = RULES.filter((rule) => rule.defaults.admission !== 'off').map((rule) => rule.id).sort();
+const STDIO_UID = '9e4d2b7a-1c5f-4a8e-b3d0-6f2e8c1a7b54';
+
+function report(rig: AuditRig, namespace: string): (Json & { results: Result[]; summary: Record<string, number> }) | undefined {
+  return rig.cluster.policyReports.get(`${namespace}/mcpserver-webhook`) as (Json & { results: Result[]; summary: Record<string, number> }) | undefined;
+}
+
+/** Changes a stored MCPServer as a client would (a new resourceVersion, the same uid). */
+function change(rig: AuditRig, namespace: string, name: string, edit: (object: Json) => void): void {
+  const object = structuredClone(rig.cluster.mcpservers.items.get(`${namespace}/${name}`)) as Json;
+  edit(object);
+  rig.cluster.apply(object);
+}
+
+const resultOf = (results: readonly Result[], name: string, rule: string): Result | undefined =>
+  results.find((result) => result.resources[0]?.name === name && result.rule === rule);
+
+async function leading(replica: AuditReplica): Promise<void> {
+  await until(async () => metricValue((await replica.metrics.exposition()).body, 'mcpserver_webhook_audit_leader') === 1, 'leadership');
+}
+
+async function metricsOf(replica: AuditReplica): Promise<string> {
+  return (await replica.metrics.exposition()).body;
+}
+
+describe('PolicyReports', () => {
+  it('writes one report per namespace with MCPServers: a result per object and rule, sorted, summarised', async () => {
+    const rig = await start();
+    rig.replica();
+    await until(() => report(rig, 'dev') && report(rig, 'muster') && report(rig, 'prod'), 'three reports');
+    const muster = report(rig, 'muster')!;
+
+    expect(muster.apiVersion).toBe('wgpolicyk8s.io/v1alpha2');
+    expect(muster.kind).toBe('PolicyReport');
+    expect(muster.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'mcpserver-webhook' });
+    // Every rule the admission context applies, for each of the two MCPServers, in name and rule order.
+    expect(muster.results.map((result) => `${result.resources[0]?.name} ${result.rule}`)).toEqual([
+      ...ADMISSION_RULES.map((rule) => `atlassian ${rule}`),
+      ...ADMISSION_RULES.map((rule) => `stdio-without-command ${rule}`),
+    ]);
+    expect(resultOf(muster.results, 'stdio-without-command', 'stdio-command-required')).toEqual({
+      policy: 'mcpserver-webhook',
+      rule: 'stdio-command-required',
+      result: 'fail',
+      message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server',
+      resources: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', namespace: 'muster', uid: STDIO_UID }],
+      source: 'mcpserver-webhook',
+      scored: true,
+      timestamp: { seconds: expect.any(Number), nanos: 0 },
+    });
+    expect(resultOf(muster.results, 'atlassian', 'authorization-server-override')).toMatchObject({ result: 'warn', scored: true });
+    expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).not.toHaveProperty('message');
+    expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).toMatchObject({ result: 'pass', scored: true });
+    expect(muster.summary).toEqual({ pass: ADMISSION_RULES.length * 2 - 2, fail: 1, warn: 1, error: 0, skip: 0 });
+    expect(report(rig, 'prod')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
+  });
+
+  it('reports an audit-only finding as skip, and leaves out rules the policy switches off', async () => {
+    const rig = await start();
+    rig.replica('replica-a', parsePolicy('rules: {plaintext-url: audit, header-syntax: off}\n', 'policy.yaml'));
+    const dev = await until(() => report(rig, 'dev'), 'the dev report');
+    expect(resultOf(dev.results, 'plain-http', 'plaintext-url')).toMatchObject({
+      result: 'skip',
+      scored: false,
+      message: expect.stringContaining('spec.url uses plain http://'),
+    });
+    expect(resultOf(dev.results, 'plain-http', 'header-syntax')).toBeUndefined();
+    expect(dev.summary).toMatchObject({ skip: 1, warn: 0 });
+  });
+
+  it('updates a report when an object changes, and writes nothing when nothing it says has changed', async () => {
+    const rig = await start();
+    rig.replica();
+    await until(() => report(rig, 'dev') && report(rig, 'muster') && report(rig, 'prod'), 'three reports');
+    await settle();
+    const before = report(rig, 'muster')!;
+    const reportRequests = (): RecordedRequest[] => rig.server.requests.filter((request) => request.path.includes('/policyreports'));
+    const writes = rig.writes('policyreports').length;
+    const requests = reportRequests().length;
+
+    // The reconciler's status update, a bookmark, a dropped watch: new resourceVersions, the same verdicts.
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.status = { state: 'failed' }));
+    rig.cluster.bookmark();
+    rig.cluster.closeWatches();
+    await settle(400);
+    // Not written, not even read: the audit knows its results did not change.
+    expect(reportRequests()).toHaveLength(requests);
+
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', command: 'mcp-jira' }));
+    const after = await until(() => report(rig, 'muster')!.metadata.resourceVersion !== before.metadata.resourceVersion && report(rig, 'muster')!, 'an update');
+    expect(rig.writes('policyreports').slice(writes).map((request) => request.method)).toEqual(['PUT']);
+    expect(resultOf(after.results, 'stdio-without-command', 'stdio-command-required')?.result).toBe('pass');
+    expect(after.summary).toMatchObject({ fail: 0 });
+    // A result that did not change keeps its timestamp.
+    expect(resultOf(after.results, 'atlassian', 'authorization-server-override')?.timestamp).toEqual(resultOf(before.results, 'atlassian', 'authorization-server-override')?.timestamp);
+  });
+
+  it('drops the results of a deleted object, and the report of a namespace left without MCPServers', async () => {
+    const rig = await start();
+    rig.replica();
+    await until(() => report(rig, 'dev') && report(rig, 'muster'), 'the reports');
+    rig.cluster.remove('dev', 'plain-http');
+    rig.cluster.remove('muster', 'stdio-without-command');
+    await until(() => report(rig, 'dev') === undefined, 'the dev report to go');
+    const muster = await until(() => report(rig, 'muster')!.results.length === ADMISSION_RULES.length && report(rig, 'muster')!, 'the muster report to shrink');
+    expect(new Set(muster.results.map((result) => result.resources[0]?.name))).toEqual(new Set(['atlassian']));
+    expect(rig.writes('policyreports').filter((request) => request.method === 'DELETE').map((request) => request.path)).toEqual([
+      '/apis/wgpolicyk8s.io/v1alpha2/namespaces/dev/policyreports/mcpserver-webhook',
+    ]);
+  });
+});
+
+describe('Events', () => {
+  it('writes one Warning event per violating MCPServer, in the words of a denial', async () => {
+    const rig = await start();
+    rig.replica('replica-a');
+    await until(() => rig.cluster.events.size === 1 && report(rig, 'prod'), 'an event');
+    await settle();
+    const [event] = [...rig.cluster.events.values()];
+    expect(rig.cluster.events.size).toBe(1);
+    expect(event).toMatchObject({
+      metadata: { name: expect.stringMatching(/^stdio-without-command\.[0-9a-f]{16}$/), namespace: 'muster' },
+      involvedObject: {
+        apiVersion: 'muster.giantswarm.io/v1alpha1',
+        kind: 'MCPServer',
+        name: 'stdio-without-command',
+        namespace: 'muster',
+        uid: STDIO_UID,
+        resourceVersion: '47990',
+      },
+      type: 'Warning',
+      reason: 'PolicyViolation',
+      message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server [stdio-command-required]',
+      source: { component: 'mcpserver-webhook' },
+      count: 1,
+      reportingComponent: 'mcpserver-webhook',
+      reportingInstance: 'replica-a',
+    });
+  });
+
+  it('does not report a violation again while it lasts; reports it when it changes, and counts it again when it comes back', async () => {
+    const rig = await start();
+    rig.replica();
+    await until(() => rig.cluster.events.size === 1, 'the first event');
+    const first = [...rig.cluster.events.values()][0]!;
+
+    // Other changes, the same denial: no new event.
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.status = { state: 'failed' }));
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio' }));
+    rig.cluster.closeWatches();
+    await settle(400);
+    expect(rig.writes('events')).toHaveLength(1);
+
+    // Another denial: a new event.
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'streamable-http' }));
+    await until(() => rig.cluster.events.size === 2, 'a second event');
+    const second = [...rig.cluster.events.values()].find((event) => event !== first)!;
+    expect(second.message).toBe("spec.url is required when spec.type is streamable-http: set it to the server's endpoint, e.g. https://mcp.example.com/mcp [remote-url-required]");
+
+    // Fixed, then broken the same way again: the first event counts twice.
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', command: 'mcp-jira' }));
+    await settle(200);
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', args: ['serve'] }));
+    await until(() => rig.cluster.events.get(`muster/${first.metadata.name as string}`)?.count === 2, 'the first event to count again');
+    expect(rig.writes('events').map((request) => request.method)).toEqual(['POST', 'POST', 'POST', 'PATCH']);
+    expect(rig.cluster.events.size).toBe(2);
+  });
+
+  it('retries an event it could not write while the violation lasts, and drops it when the object is deleted', async () => {
+    const rig = await start();
+    rig.cluster.apply({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', metadata: { name: 'no-url', namespace: 'prod' }, spec: { type: 'sse' } });
+    rig.cluster.failing = (request) => request.method === 'POST' && request.path.endsWith('/events');
+    const replica = rig.replica();
+    await until(() => rig.writes('events').length >= 4, 'failed attempts for both objects');
+    rig.cluster.remove('prod', 'no-url');
+    rig.cluster.failing = undefined;
+    await until(() => rig.cluster.events.size === 1, 'the retried event');
+    await settle(400);
+    expect([...rig.cluster.events.values()].map((event) => (event.involvedObject as { name: string }).name)).toEqual(['stdio-without-command']);
+    expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_write_errors_total{resource="events",error="rejected"}')).toBeGreaterThanOrEqual(2);
+    expect(replica.log.lines().filter((line) => line.event === 'audit-error' && line.part === 'events')).toHaveLength(1);
+  });
+});
+
+describe('the watch', () => {
+  it('picks up where it was when the API server drops the watch', async () => {
+    const rig = await start();
+    const replica = rig.replica();
+    await until(() => report(rig, 'prod'), 'the prod report');
+    const watches = (): string[] => rig.server.requests.filter((request) => request.query.watch === 'true' && request.path.endsWith('/mcpservers')).map((request) => request.query.resourceVersion ?? '');
+    await until(() => watches().length === 1, 'the watch');
+    rig.cluster.closeWatches();
+    rig.cluster.apply({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', metadata: { name: 'late', namespace: 'prod' }, spec: { type: 'stdio' } });
+    await until(() => [...rig.cluster.events.values()].some((event) => (event.involvedObject as { name: string }).name === 'late'), 'the event of the new object');
+    // The second watch resumed from the list's resourceVersion; the objects were not listed again.
+    expect(watches()).toEqual(['48213', '48213']);
+    expect(rig.server.requests.filter((request) => request.path.endsWith('/mcpservers') && request.query.watch === undefined)).toHaveLength(1);
+    expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_watch_restarts_total{resource="mcpservers",reason="closed"}')).toBe(1);
+  });
+
+  it('lists again after 410 Gone, and forgets what was deleted while it did not watch', async () => {
+    const rig = await start();
+    const replica = rig.replica();
+    await until(() => report(rig, 'dev'), 'the dev report');
+    // Deleted without an event reaching the watch, then the history is compacted.
+    rig.cluster.mcpservers.items.delete('dev/plain-http');
+    rig.cluster.expireHistory();
+    await until(() => report(rig, 'dev') === undefined, 'the dev report to go');
+    const metrics = await metricsOf(replica);
+    expect(metricValue(metrics, 'mcpserver_webhook_audit_watch_restarts_total{resource="mcpservers",reason="expired"}')).toBe(1);
+    expect(metricValue(metrics, 'mcpserver_webhook_audit_cycles_total{trigger="list"}')).toBe(2);
+  });
+});
+
+describe('policy reloads', () => {
+  it('judges every MCPServer again with the new policy', async () => {
+    const rig = await start();
+    const replica = rig.replica();
+    await until(() => report(rig, 'dev') && rig.cluster.events.size === 1, 'the reports and an event');
+    replica.setPolicy(parsePolicy('rules: {plaintext-url: deny}\n', 'policy.yaml'));
+    replica.audit.policyReloaded();
+    await until(() => resultOf(report(rig, 'dev')!.results, 'plain-http', 'plaintext-url')?.result === 'fail', 'dev to fail');
+    await until(() => rig.cluster.events.size === 3, 'events for both plain-http servers');
+    expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_cycles_total{trigger="policy-reload"}')).toBe(1);
+  });
+
+  it('watches namespace labels while the policy has a label selector, and judges a namespace again when they change', async () => {
+    const rig = await start();
+    const tierPolicy = parsePolicy('namespaces:\n  - selector: {matchLabels: {muster.giantswarm.io/tier: production}}\n    rules: {plaintext-url: deny}\n', 'tier.yaml');
+    const replica = rig.replica('replica-a', tierPolicy);
+    await until(() => resultOf(report(rig, 'prod')?.results ?? [], 'plain-http', 'plaintext-url')?.result === 'fail', 'prod to fail');
+    expect(resultOf(report(rig, 'dev')!.results, 'plain-http', 'plaintext-url')?.result).toBe('warn');
+    expect(replica.audit.namespaceInfo('prod')).toEqual({ name: 'prod', labels: { 'kubernetes.io/metadata.name': 'prod', 'muster.giantswarm.io/tier': 'production' } });
+
+    rig.cluster.labelNamespace('dev', { 'muster.giantswarm.io/tier': 'production' });
+    await until(() => resultOf(report(rig, 'dev')!.results, 'plain-http', 'plaintext-url')?.result === 'fail', 'dev to fail');
+
+    // Without a selector the namespaces are not watched any more.
+    replica.setPolicy(Policy.builtIn());
+    replica.audit.policyReloaded();
+    expect(replica.audit.namespaceInfo('prod')).toEqual({ name: 'prod' });
+  });
+});
+
+describe('without the PolicyReport CRD', () => {
+  it('says so once, goes on writing events, and writes reports once the CRD is there', async () => {
+    const rig = await start();
+    rig.cluster.policyReportsServed = false;
+    const replica = rig.replica();
+    await until(() => rig.cluster.events.size === 1, 'the event');
+    await settle(700); // several looks for the CRD
+    const missing = replica.log.lines().filter((line) => line.event === 'policyreport-crd-missing');
+    expect(missing).toHaveLength(1);
+    expect(missing[0]?.msg).toContain('the PolicyReport CRD (policyreports.wgpolicyk8s.io, version v1alpha2) is not installed');
+    expect(rig.cluster.policyReports.size).toBe(0);
+
+    rig.cluster.policyReportsServed = true;
+    await until(() => report(rig, 'dev') && report(rig, 'muster') && report(rig, 'prod'), 'the reports');
+    expect(replica.log.lines().filter((line) => line.event === 'policyreport-crd-found')).toHaveLength(1);
+  });
+});
+
+describe('leader election', () => {
+  it('lets only the replica holding the Lease write; another takes over when it stops, without writing the same things again', async () => {
+    const rig = await start();
+    const a = rig.replica('replica-a');
+    await leading(a);
+    await until(() => report(rig, 'prod') && rig.cluster.events.size === 1, 'the first writes');
+    const b = rig.replica('replica-b');
+    await settle(500);
+    expect(metricValue(await metricsOf(b), 'mcpserver_webhook_audit_leader')).toBe(0);
+
+    // One change: written once, by the leader.
+    const writes = rig.writes().filter((request) => !request.path.includes('/leases')).length;
+    change(rig, 'prod', 'plain-http', (object) => (object.spec = { type: 'stdio' }));
+    await until(() => rig.cluster.events.size === 2, 'the event of the change');
+    await settle(300);
+    expect(rig.writes().filter((request) => !request.path.includes('/leases')).slice(writes).map((request) => request.method)).toEqual(['POST', 'PUT']);
+    expect([...rig.cluster.events.values()].map((event) => event.reportingInstance)).toEqual(['replica-a', 'replica-a']);
+
+    await a.audit.stop();
+    expect(rig.cluster.leases.get('muster/mcpserver-webhook-audit')?.spec).toMatchObject({ holderIdentity: '' });
+    await leading(b);
+    expect(rig.cluster.leases.get('muster/mcpserver-webhook-audit')?.spec).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
+    // The new leader finds the reports as they should be and the events already written.
+    await settle(300);
+    const afterHandOver = rig.writes().filter((request) => !request.path.includes('/leases')).slice(writes + 2);
+    expect(afterHandOver.map((request) => `${request.method} ${request.path.split('/').at(-1)}`)).toEqual(['POST events', 'POST events']);
+    expect(rig.cluster.events.size).toBe(2);
+
+    change(rig, 'dev', 'plain-http', (object) => (object.spec = { type: 'stdio' }));
+    await until(() => rig.cluster.events.size === 3, 'an event from the new leader');
+    expect([...rig.cluster.events.values()].at(-1)?.reportingInstance).toBe('replica-b');
+  });
+
+  it('a leader that cannot renew stops writing before another replica takes the Lease', async () => {
+    const rig = await start();
+    const a = rig.replica('replica-a');
+    await leading(a);
+    const b = rig.replica('replica-b');
+    await settle(200);
+    const leaderSince = { a: [] as number[], b: [] as number[] };
+    const poll = setInterval(() => {
+      void metricsOf(a).then((text) => metricValue(text, 'mcpserver_webhook_audit_leader') === 1 && leaderSince.a.push(Date.now()));
+      void metricsOf(b).then((text) => metricValue(text, 'mcpserver_webhook_audit_leader') === 1 && leaderSince.b.push(Date.now()));
+    }, 10);
+    // The API server now refuses replica-a's renewals.
+    rig.cluster.failing = (request) => request.method === 'PUT' && (request.body as { spec?: { holderIdentity?: string } }).spec?.holderIdentity === 'replica-a';
+    await until(() => leaderSince.b.length > 0, 'replica-b to lead', 5000);
+    clearInterval(poll);
+    expect(Math.max(...leaderSince.a)).toBeLessThan(Math.min(...leaderSince.b));
+    expect(a.audit.namespaceInfo('dev')).toEqual({ name: 'dev' });
+  });
+});
+
+describe('metrics', () => {
+  it('counts the violations by namespace and rule, and drops a series once its violations are gone', async () => {
+    const rig = await start();
+    const replica = rig.replica();
+    await leading(replica);
+    await until(async () => metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_violations{namespace="muster",rule="stdio-command-required"}') === 1, 'the violation');
+    change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', command: 'mcp-jira' }));
+    await until(async () => !(await metricsOf(replica)).includes('mcpserver_webhook_audit_violations{'), 'the series to go');
+    expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_cycles_total{trigger="list"}')).toBe(1);
+  });
+});
+
+describe('an unreachable cluster', () => {
+  /** An audit with no API server behind it, run for `ms`; its log. */
+  async function auditFor(ms: number, kubeconfig: string): Promise<Record<string, unknown>[]> {
+    const log = memoryLogger();
+    const audit = new ContinuousAudit({
+      connect: () => connect({ kubeconfig, env: {} }),
+      policy: () => Policy.builtIn(),
+      identity: 'replica-a',
+      leaseNamespace: 'muster',
+      metrics: new WebhookMetrics(),
+      logger: log.logger,
+      timing: TEST_TIMING,
+    });
+    audit.start();
+    await settle(ms);
+    await audit.stop();
+    return log.lines().filter((line) => line.event === 'audit-error');
+  }
+
+  it('is said once in the log while every part of the audit retries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-unreachable-'));
+    const errors = await auditFor(600, writeKubeconfig(dir, `http://127.0.0.1:${await closedPort()}`));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toMatch(/^continuous audit \((watch mcpservers|leader election)\): cannot connect to the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*; retrying with backoff, admission is not affected$/);
+  });
+
+  it('keeps retrying a kubeconfig that cannot be loaded', async () => {
+    const errors = await auditFor(200, '/nonexistent/kubeconfig');
+    expect(errors.map((line) => line.error)).toEqual(['no kubeconfig at /nonexistent/kubeconfig (given with --kubeconfig): no such file']);
+  });
+});
