@@ -2,7 +2,7 @@
  * The Helm chart, checked without helm (which these machines cannot install): the files exist,
  * the plain YAML parses, the values satisfy their schema and the schema refuses mistakes, the
  * templates refer only to values that exist, and the chart passes only settings that `serve`
- * reads. Rendering is not checked here: see docs/install.md for what was not verified.
+ * reads. Rendering is not checked here: README's install section says what was not verified.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -294,7 +294,7 @@ describe('the chart and the code agree', () => {
   it('names only metrics the webhook exports, in the docs, README and chart', async () => {
     const exported = new Set((await new WebhookMetrics().registry.getMetricsAsJSON()).map((metric) => metric.name));
     const sourceNames = new Set([...settingsSources.matchAll(/mcpserver_webhook_[a-z_]+/g)].map((match) => match[0]));
-    const documents = ['README.md', 'docs/install.md', 'docs/operations.md', 'charts/mcpserver-webhook/values.yaml'];
+    const documents = ['README.md', 'charts/mcpserver-webhook/values.yaml'];
     const mentioned = new Set(
       [...documents.map(readText), ...templateNames().map(templateText)].flatMap((text) => [...text.matchAll(/mcpserver_webhook_[a-z_]+/g)].map((match) => match[0].replace(/_(bucket|sum|count)$/, ''))),
     );
@@ -303,8 +303,17 @@ describe('the chart and the code agree', () => {
   });
 });
 
-describe('docs/install.md', () => {
-  const install = readText('docs/install.md');
+/** A top-level section of README, from its heading to the next one. */
+function readmeSection(heading: string): string {
+  const readme = readText('README.md');
+  const start = readme.indexOf(`${heading}\n`);
+  const next = readme.indexOf('\n## ', start + heading.length);
+  if (start < 0) throw new Error(`README has no section ${heading}`);
+  return readme.slice(start, next < 0 ? undefined : next);
+}
+
+describe('README: Install in a cluster with Helm', () => {
+  const install = readmeSection('## Install in a cluster with Helm');
 
   it('lists every value of values.yaml in its reference table, with its default', () => {
     const rows = new Map([...install.matchAll(/^\| `([^`]+)` \| `([^`]*)` \|/gm)].map((match) => [match[1]!, match[2]!.replace(/\\\|/g, '|')]));
@@ -318,9 +327,9 @@ describe('docs/install.md', () => {
   });
 });
 
-describe('docs/operations.md', () => {
+describe('README: Operations', () => {
   it('shows the message Flux and Argo CD report for the example, as the engine words it today', () => {
-    const operations = readText('docs/operations.md');
+    const operations = readmeSection('## Operations');
     expect(operations).toContain(`MCPServer/muster/token-over-http dry-run failed (Invalid): ${deniedMessage(example)}`);
     expect(operations).toContain(`one or more objects failed to apply, reason: error when creating`);
   });
