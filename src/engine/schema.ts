@@ -160,7 +160,9 @@ function suggestField(root: SchemaNode, parent: SchemaNode | undefined, parentPa
   const siblings = Object.keys(parent?.properties ?? {});
   const sibling =
     siblings.find((candidate) => candidate.toLowerCase() === lower) ??
-    siblings.find((candidate) => name.length > 3 && editDistance(candidate.toLowerCase(), lower) <= 2);
+    // Names whose lengths differ by more than 2 are more than 2 edits apart: skipping them keeps a
+    // megabyte-long key from costing seconds (editDistance takes time in the product of the lengths).
+    siblings.find((candidate) => name.length > 3 && Math.abs(candidate.length - lower.length) <= 2 && editDistance(candidate.toLowerCase(), lower) <= 2);
   if (sibling) return formatPath([...parentPath, sibling]);
 
   const elsewhere: string[] = [];

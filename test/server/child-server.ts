@@ -114,20 +114,26 @@ export interface HttpsAnswer {
   readonly fingerprint: string;
 }
 
-/** One request on a new connection (so each sees the certificate in use right now), verified against `ca`. */
+/**
+ * One request verified against `ca`: on a new connection (so each sees the certificate in use
+ * right now), or on a connection of `agent` (kept alive, as the API server keeps them).
+ */
 export function httpsCall(
   port: number,
-  options: { ca: string | Buffer; method?: string; path?: string; body?: string; headers?: Record<string, string> } & Pick<RequestOptions, 'cert' | 'key' | 'maxVersion'>,
+  options: { ca: string | Buffer; method?: string; path?: string; body?: string | Buffer; headers?: Record<string, string> } & Pick<
+    RequestOptions,
+    'cert' | 'key' | 'maxVersion' | 'host' | 'agent'
+  >,
 ): Promise<HttpsAnswer> {
-  const { body, path = '/validate', method = body === undefined ? 'GET' : 'POST', headers = {}, ...tls } = options;
+  const { body, path = '/validate', method = body === undefined ? 'GET' : 'POST', headers = {}, host = 'localhost', agent = false, ...tls } = options;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
-        host: 'localhost',
+        host,
         port,
         method,
         path,
-        agent: false,
+        agent,
         headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
         ...tls,
       },

@@ -209,7 +209,10 @@ describe('POST /validate: a rule that throws', () => {
       expect(error).toMatchObject({ level: 'error', rule: 'header-syntax', error: { type: 'SyntaxError', message: 'Unexpected token "...", "..." is not valid JSON' } });
       expect((error?.error as { stack: string }).stack).toMatch(/^\s+at .*protocol\.test\.ts/);
       expect(logText()).not.toContain(secret);
-      expect(metricValue((await metrics.exposition()).body, 'mcpserver_webhook_rule_errors_total{rule="header-syntax"}')).toBe(1);
+      expect(res.text).not.toContain(secret);
+      const exposition = (await metrics.exposition()).body;
+      expect(exposition).not.toContain(secret);
+      expect(metricValue(exposition, 'mcpserver_webhook_rule_errors_total{rule="header-syntax"}')).toBe(1);
     } finally {
       spy.mockRestore();
     }
