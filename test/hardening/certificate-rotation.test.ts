@@ -8,7 +8,7 @@ import { readExample } from '../fixtures.js';
 import { temporaryDirectory } from '../server/child-server.js';
 import { writeSecretVolume } from '../server/secret-volume.js';
 import { newAuthority, serverPair, validFor, type Pair } from '../server/test-certificates.js';
-import { SOAK_SECONDS, loadDurationMs, nextLogAfter, reportFigures, sleep, startHardeningServer, timeLimitMs, within, type HardeningServer } from './harness.js';
+import { SOAK_SECONDS, loadDurationMs, mib, nextLogAfter, reportFigures, sleep, startHardeningServer, timeLimitMs, within, type HardeningServer } from './harness.js';
 import { startLoad, type LoadResult, type RunningLoad } from './load.js';
 
 /** The certificate folder is a Secret volume: files behind a `..data` symlink that the kubelet swaps. */
@@ -96,6 +96,7 @@ describe('certificate rotation under sustained load', () => {
         pickupMaxMs: Math.round(Math.max(...pickups)),
         pickupMeanMs: Math.round(pickups.reduce((sum, ms) => sum + ms, 0) / pickups.length),
         p99Ms: result.latencyP99Ms,
+        rssMiB: mib(await server.rss()),
       });
       expect(result.failures).toEqual({});
       expect(result.sent).toBeGreaterThan(50);

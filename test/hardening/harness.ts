@@ -31,6 +31,12 @@ export function reportFigures(scenario: string, figures: Readonly<Record<string,
   appendFileSync(FIGURES_FILE, `${JSON.stringify(line)}\n`);
 }
 
+/**
+ * Node options for every server the hardening tests start, e.g. `--max-old-space-size=160` to run
+ * them under the heap a 256 MiB container leaves (the chart's example); none by default.
+ */
+const SERVER_NODE_OPTIONS = process.env.HARDENING_NODE_OPTIONS;
+
 /** How long a server may take to stop on SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 25_000;
 
@@ -50,6 +56,8 @@ export interface HardeningServer {
   callFresh(options?: CallOptions): Promise<HttpsAnswer>;
   metrics(): Promise<string>;
   metric(series: string): Promise<number | undefined>;
+  /** The server's resident memory in bytes, from /metrics. */
+  rss(): Promise<number>;
   /** Not an exit, not a hang: /healthz answers on a new connection. */
   isHealthy(): Promise<boolean>;
   stop(): Promise<number | null>;
@@ -68,7 +76,10 @@ export async function startHardeningServer(
 ): Promise<HardeningServer> {
   const scratch = certDir === undefined ? temporaryDirectory('hardening') : undefined;
   const folder = scratch?.path ?? certDir ?? '';
-  const child = await startChildServer(['--host', HOST, '--port', '0', '--cert-dir', folder, ...(scratch ? ['--dev-certs'] : []), ...args], env);
+  const child = await startChildServer(['--host', HOST, '--port', '0', '--cert-dir', folder, ...(scratch ? ['--dev-certs'] : []), ...args], {
+    ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}),
+    ...env,
+  });
   const ca = readText(join(folder, 'ca.crt'));
   const agent = new Agent({ keepAlive: true, maxSockets: 16, ca });
   const call = (options: CallOptions = {}): Promise<HttpsAnswer> => httpsCall(child.port, { ...options, ca, host: HOST, agent });
@@ -83,16 +94,21 @@ export async function startHardeningServer(
     callFresh,
     metrics,
     metric: async (series) => metricValue(await metrics(), series),
+    rss: async () => metricValue(await metrics(), 'process_resident_memory_bytes') ?? Number.NaN,
     isHealthy: async () => child.process.exitCode === null && (await callFresh({ path: '/healthz' }).then((answer) => answer.status === 200, () => false)),
     stop: async () => {
       agent.destroy();
       // A server that hangs (a test failed) is killed rather than left to burn the CPU.
-      const code = await Promise.race([child.stop(), sleep(STOP_TIMEOUT_MS).then(() => 'hung' as const)]);
+      const code = await within(STOP_TIMEOUT_MS, child.stop(), 'stopping').catch(() => 'hung' as const);
       if (code === 'hung') child.process.kill('SIGKILL');
       scratch?.remove();
       return code === 'hung' ? child.exited : code;
     },
   };
+}
+
+export function mib(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,7 +5,7 @@ import { admissionReview } from '../admission/reviews.js';
 import { readExample } from '../fixtures.js';
 import { temporaryDirectory } from '../server/child-server.js';
 import { writeSecretVolume } from '../server/secret-volume.js';
-import { loadDurationMs, nextLogAfter, reportFigures, sleep, startHardeningServer, timeLimitMs, within, type HardeningServer } from './harness.js';
+import { loadDurationMs, mib, nextLogAfter, reportFigures, sleep, startHardeningServer, timeLimitMs, within, type HardeningServer } from './harness.js';
 import { startLoad, type LoadResult, type RunningLoad } from './load.js';
 
 /** The policy file is a ConfigMap volume: files behind a `..data` symlink that the kubelet swaps. */
@@ -111,7 +111,7 @@ describe('the policy file replaced under load', () => {
       } finally {
         result = await load.stop();
       }
-      reportFigures('policy swap', { requests: result.sent, failed: result.failed, pickupMs: Math.round(pickupMs), oldVerdicts: verdicts.denied, newVerdicts: verdicts.allowed });
+      reportFigures('policy swap', { requests: result.sent, failed: result.failed, pickupMs: Math.round(pickupMs), oldVerdicts: verdicts.denied, newVerdicts: verdicts.allowed, rssMiB: mib(await server.rss()) });
       expect(result.failures).toEqual({});
       expect(verdicts.allowed).toBeGreaterThan(0);
       expect(await server.metric('mcpserver_webhook_policy_reloads_total{result="success"}')).toBe(1);
