@@ -196,7 +196,7 @@ function editDistance(a: string, b: string): number {
 /**
  * Keeps each field whose value has the type the schema gives it and drops the rest, so the
  * rules read a typed view and never trip over `headers: 42`. Unknown fields are dropped too.
- * Own properties are defined, never assigned, so a `__proto__` key stays a plain key.
+ * A `__proto__` key is defined, never assigned, so it stays a plain key.
  */
 export function projectToSchema(node: SchemaNode | undefined, value: unknown): unknown {
   if (!node?.type) return value;
@@ -222,7 +222,10 @@ export function projectToSchema(node: SchemaNode | undefined, value: unknown): u
             : undefined;
         if (!childNode) continue;
         const projected = projectToSchema(childNode, child);
-        if (projected !== undefined) Object.defineProperty(view, key, { value: projected, enumerable: true });
+        if (projected === undefined) continue;
+        // Assigning `__proto__` would set the prototype; defining it for every key is slow.
+        if (key === '__proto__') Object.defineProperty(view, key, { value: projected, enumerable: true, writable: true, configurable: true });
+        else view[key] = projected;
       }
       return view;
     }

@@ -93,10 +93,17 @@ function holdsMoreValuesThan(object: unknown, limit: number): boolean {
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value !== 'object' || value === null) continue;
-    const children = Array.isArray(value) ? value : Object.values(value);
-    count += children.length;
-    if (count > limit) return true;
-    for (const child of children) pending.push(child);
+    // No array of values per object (Object.values): this runs on every object judged.
+    if (Array.isArray(value)) {
+      count += value.length;
+      if (count > limit) return true;
+      for (const item of value) pending.push(item);
+    } else {
+      for (const key in value) {
+        if (++count > limit) return true;
+        pending.push((value as Record<string, unknown>)[key]);
+      }
+    }
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 
 /** A request the server refuses before judging, with the status and the words to answer it. */
 export class RequestError extends Error {
@@ -11,50 +11,63 @@ export class RequestError extends Error {
   }
 }
 
-/**
- * Reads a JSON body of at most `limit` bytes into `req.body`; `expected` names what it should hold. A body over the limit is refused
- * as soon as that is known: at once from Content-Length, else when the count passes the limit,
- * and the rest is never read (express.json reads off the whole body first, however large).
- * Errors carry our own words: a parser's message may quote the body.
- */
-export function jsonBody(limit: number, expected: string): RequestHandler {
-  const tooLarge = `the body is larger than ${limit / 1024 / 1024} MiB, the most a legitimate ${expected} needs`;
-  return (req, _res, next) => {
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    // Compressed bodies are refused: the API server never sends them, and a small one can inflate hugely.
-    if (encoding !== 'identity') return next(new RequestError(415, 'Content-Encoding is not supported: send the body uncompressed'));
-    const charset = /;\s*charset="?([^";]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) return next(new RequestError(415, 'the charset is not supported: send UTF-8'));
-    if (Number(req.headers['content-length']) > limit) return next(new RequestError(413, tooLarge));
+/** The client went away before its body arrived: there is nobody left to answer. */
+export class ClientGone extends Error {
+  override readonly name = 'ClientGone';
+}
 
+/**
+ * Reads the JSON body of `req`, of at most `limit` bytes; `expected` names what it should hold.
+ * A body over the limit is refused as soon as that is known: at once from Content-Length, else
+ * when the count passes the limit, and the rest is never read. Errors carry our own words: a
+ * parser's message may quote the body. An empty body reads as undefined.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number, expected: string): Promise<unknown> {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(mediaType)) {
+    return Promise.reject(new RequestError(415, 'Content-Type must be application/json'));
+  }
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  // Compressed bodies are refused: the API server never sends them, and a small one can inflate hugely.
+  if (encoding !== 'identity') return Promise.reject(new RequestError(415, 'Content-Encoding is not supported: send the body uncompressed'));
+  const charset = /;\s*charset="?([^";]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) return Promise.reject(new RequestError(415, 'the charset is not supported: send UTF-8'));
+  const tooLarge = (): RequestError => new RequestError(413, `the body is larger than ${limit / 1024 / 1024} MiB, the most a legitimate ${expected} needs`);
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
+
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (error?: RequestError): void => {
+    const stop = (): void => {
       req.off('data', collect);
       req.off('end', parse);
-      if (error) {
-        req.pause();
-        next(error);
-      }
+      req.off('close', gone);
     };
     const collect = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) finish(new RequestError(413, tooLarge));
-      else chunks.push(chunk);
+      if (size <= limit) return void chunks.push(chunk);
+      stop();
+      req.pause();
+      reject(tooLarge());
     };
     const parse = (): void => {
-      finish();
-      const text = Buffer.concat(chunks).toString('utf8');
+      stop();
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       try {
-        req.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+        resolve(JSON.parse(text));
       } catch {
-        return next(new RequestError(400, `the body is not valid JSON: send an ${expected} object`));
+        // Only now, off the common path: a body of nothing but white space is no body at all.
+        if (text.trim() === '') resolve(undefined);
+        else reject(new RequestError(400, `the body is not valid JSON: send an ${expected} object`));
       }
-      next();
+    };
+    const gone = (): void => {
+      stop();
+      reject(new ClientGone('the client closed the connection before sending its whole body'));
     };
     req.on('data', collect);
     req.on('end', parse);
-    // A client that goes away mid-body is owed no answer; its socket is already gone.
-    req.once('error', () => finish());
-  };
+    // 'close' before 'end': the client went away mid-body (Node emits no 'error' without a listener).
+    req.on('close', gone);
+  });
 }

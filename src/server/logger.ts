@@ -7,14 +7,18 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type { Logger };
 
 /**
- * One JSON object per line for log collectors; readable lines for a person at a terminal. Both
- * are synchronous, so the last lines before an exit are never lost.
+ * One JSON object per line for log collectors; readable lines for a person at a terminal. The
+ * process's own stdout, when it is no terminal, is written asynchronously (pino.destination):
+ * a synchronous write per admission decision held up every request behind the disk or the
+ * container runtime's pipe. Lines written while a write is under way leave together in the
+ * next, and pino writes out what is left when the process exits.
  */
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean }): Logger {
   const options = { level, timestamp: stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } };
   if (destination.isTTY) {
     return pino(options, pretty({ destination, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,event' }));
   }
+  if (destination === process.stdout) return pino(options, pino.destination({ dest: process.stdout.fd, sync: false }));
   return pino(options, destination);
 }
 

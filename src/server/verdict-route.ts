@@ -1,7 +1,6 @@
-import type { RequestHandler } from 'express';
 import { CONTEXTS, type Context } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
-import { verdictResult } from '../cli/results.js';
+import { verdictResult, type VerdictResult } from '../cli/results.js';
 import { RequestError } from './json-body.js';
 import { judgeForRequest, type JudgeDependencies } from './judge.js';
 
@@ -14,24 +13,23 @@ export const MAX_VERDICT_BODY_BYTES = 3 * 1024 * 1024;
  * `POST /v1/verdict?context=admission|manifest` with an MCPServer as the body: the engine's
  * verdict in the result contract of `validate --output json`, for the reconciler to set a
  * condition from. Any JSON object gets a verdict (an invalid MCPServer is denied, with reasons);
- * only a body that is no object, or an unknown context, is a 400.
+ * only a body that is no object, or an unknown context, is a 400 (a RequestError).
  */
-export function answerVerdict(deps: JudgeDependencies): RequestHandler {
-  return (req, res, next) => {
-    const { context = 'admission' } = req.query;
-    if (!CONTEXTS.includes(context as Context)) return next(new RequestError(400, `context must be one of ${CONTEXTS.join(', ')}`));
-    if (!isPlainObject(req.body)) return next(new RequestError(400, 'the body must be a JSON object: an MCPServer'));
-    const metadata = isPlainObject(req.body.metadata) ? req.body.metadata : {};
-    const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
-    const name = typeof metadata.name === 'string' ? metadata.name : undefined;
-    const verdict = judgeForRequest(req.body, context as Context, namespace, deps, { request: 'verdict', namespace, name });
-    const decision = verdict.allowed ? 'allowed' : 'denied';
-    deps.metrics.verdictRequests.inc({ decision });
-    // A reconciler asks on every reconcile: at info this would drown the admission decisions.
-    deps.logger.debug(
-      { event: 'verdict', context, namespace, name, decision, rules: [...verdict.denials, ...verdict.warnings, ...verdict.audits].map((finding) => finding.rule) },
-      `verdict ${decision} for ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`,
-    );
-    res.json(verdictResult(verdict));
-  };
+export function answerVerdict(body: unknown, query: string, deps: JudgeDependencies): VerdictResult {
+  const contexts = new URLSearchParams(query).getAll('context');
+  const context = contexts.length === 0 ? 'admission' : contexts.length === 1 ? contexts[0] : undefined;
+  if (!CONTEXTS.includes(context as Context)) throw new RequestError(400, `context must be one of ${CONTEXTS.join(', ')}`);
+  if (!isPlainObject(body)) throw new RequestError(400, 'the body must be a JSON object: an MCPServer');
+  const metadata = isPlainObject(body.metadata) ? body.metadata : {};
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
+  const name = typeof metadata.name === 'string' ? metadata.name : undefined;
+  const verdict = judgeForRequest(body, context as Context, namespace, deps, { request: 'verdict', namespace, name });
+  const decision = verdict.allowed ? 'allowed' : 'denied';
+  deps.metrics.verdictRequests.inc({ decision });
+  // A reconciler asks on every reconcile: at info this would drown the admission decisions.
+  deps.logger.debug(
+    { event: 'verdict', context, namespace, name, decision, rules: [...verdict.denials, ...verdict.warnings, ...verdict.audits].map((finding) => finding.rule) },
+    `verdict ${decision} for ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`,
+  );
+  return verdictResult(verdict);
 }

@@ -278,7 +278,7 @@ describe('specific hostile input', () => {
     await expectSameAsInProcess(JSON.stringify(admissionReview(stdio())));
   });
 
-  it('never lets them reach Object.prototype in-process either, through the express app', async () => {
+  it('never lets them reach Object.prototype in-process either, through the application', async () => {
     const { app } = testApp();
     for (const body of pollutingReviews()) {
       const res = await request(app).post('/validate').set('Content-Type', 'application/json').send(body);

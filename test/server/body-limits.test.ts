@@ -1,27 +1,22 @@
-import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../src/server/app.js';
 import { admissionReview } from '../admission/reviews.js';
 import { remote } from '../fixtures.js';
-import { metricValue, testApp, type TestApp } from './test-app.js';
+import { listening, metricValue, testApp, type TestApp } from './test-app.js';
 
 /** Over a real socket: supertest cannot announce a length it does not send. */
-let server: Server;
+let socket: Awaited<ReturnType<typeof listening>>;
 let port: number;
 let app: TestApp;
 
 beforeAll(async () => {
   app = testApp();
-  server = app.app.listen(0);
-  await new Promise((resolve) => server.once('listening', resolve));
-  port = (server.address() as AddressInfo).port;
+  socket = await listening(app.app);
+  port = socket.port;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => socket.close());
 
 interface Answer {
   /** 0 when the connection was closed before the answer could be read. */
@@ -37,7 +32,7 @@ function send(headers: Record<string, string | number>, chunks: Iterable<Buffer>
   return new Promise((resolve) => {
     let sent = 0;
     let answered = false;
-    const req = httpRequest({ port, method: 'POST', path: '/validate', headers: { 'Content-Type': 'application/json', ...headers } }, (res: IncomingMessage) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/validate', headers: { 'Content-Type': 'application/json', ...headers } }, (res: IncomingMessage) => {
       answered = true;
       let body = '';
       res.setEncoding('utf8');

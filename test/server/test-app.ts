@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { Policy, type NamespaceInfo } from '../../src/engine/index.js';
 import { createWebhookApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';
@@ -7,7 +9,7 @@ import { WebhookMetrics } from '../../src/server/metrics.js';
 import { Readiness } from '../../src/server/readiness.js';
 
 export interface TestApp {
-  readonly app: Express;
+  readonly app: RequestListener;
   readonly metrics: WebhookMetrics;
   readonly readiness: Readiness;
   /** Every log line written so far, parsed. */
@@ -47,4 +49,17 @@ export function testApp(policy: Policy = Policy.builtIn(), namespaceInfo?: (name
 export function metricValue(exposition: string, series: string): number | undefined {
   const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The application on a real socket on loopback, for what supertest cannot do; `close` ends it. */
+export async function listening(app: RequestListener): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer(app).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
