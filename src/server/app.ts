@@ -94,12 +94,16 @@ function router(deps: AppDependencies, table: Record<string, Route>): RequestLis
     const queryStart = url.indexOf('?');
     const route = routes.get(queryStart === -1 ? url : url.slice(0, queryStart));
     const handler = route && (req.method === 'HEAD' ? route.GET : req.method === 'GET' || req.method === 'POST' ? route[req.method] : undefined);
-    if (!handler) {
-      if (!route?.postOnly) return sendError(res, 404, notFound);
-      res.setHeader('Allow', 'POST');
-      return reject(deps, res, 405, route.postOnly);
-    }
     unanswered.add(res);
+    if (!handler) {
+      if (!route?.postOnly) {
+        sendError(res, 404, notFound);
+      } else {
+        res.setHeader('Allow', 'POST');
+        reject(deps, res, 405, route.postOnly);
+      }
+      return unanswered.delete(res);
+    }
     let served: void | Promise<void>;
     try {
       served = handler(req, res, queryStart === -1 ? '' : url.slice(queryStart + 1));
@@ -143,11 +147,14 @@ class UnansweredResponses {
 
 function failed(deps: AppDependencies, res: ServerResponse, error: unknown): void {
   if (error instanceof ClientGone) return;
-  if (error instanceof AdmissionReviewError) return reject(deps, res, 400, error.message);
-  if (error instanceof RequestError) return reject(deps, res, error.status, error.message);
+  if (!res.headersSent) {
+    if (error instanceof AdmissionReviewError) return reject(deps, res, 400, error.message);
+    if (error instanceof RequestError) return reject(deps, res, error.status, error.message);
+  }
   // Only a fault of ours gets here: log it in full, tell the client nothing about it.
   deps.logger.error({ event: 'internal-error', error: errorFields(error) }, 'unexpected error while serving a request');
-  if (!res.headersSent) sendError(res, 500, 'internal error');
+  if (res.headersSent) res.destroy();
+  else sendError(res, 500, 'internal error');
 }
 
 function reject(deps: AppDependencies, res: ServerResponse, status: number, message: string): void {

@@ -34,6 +34,14 @@ describe('routing', () => {
     expect((await request(app).delete('/v1/verdict')).headers.allow).toBe('POST');
   });
 
+  it('closes the connection of every answer once shutdown begins, a 404 too', async () => {
+    const { app, readiness } = testApp();
+    const get = (path: string) => request(app).get(path).set('Connection', 'keep-alive');
+    expect((await get('/healthz')).headers.connection).toBe('keep-alive');
+    readiness.drain();
+    for (const path of ['/healthz', '/nowhere', '/validate']) expect([path, (await get(path)).headers.connection]).toEqual([path, 'close']);
+  });
+
   it('sends headers and body in one piece with the length of the body in bytes', async () => {
     const { app } = testApp();
     const res = await request(app).post('/validate').set('Content-Type', 'application/json').send(JSON.stringify(admissionReview(remote({ description: 'café ☕' }))));
