@@ -240,11 +240,12 @@ function printSummary(summary) {
   const checks = [
     [`throughput at c${TARGETS.concurrency} >= ${TARGETS.minRatio} of the ceiling`, at.webhook.rps / at.ceiling.rps >= TARGETS.minRatio, formatRatio(at.webhook.rps / at.ceiling.rps)],
     [`p99 at c${TARGETS.concurrency} < ${TARGETS.maxP99Ms} ms`, at.webhook.p99 < TARGETS.maxP99Ms, `${formatMs(at.webhook.p99)} ms`],
-    [`peak RSS < ${formatMiB(TARGETS.maxRssBytes)}`, peakRss < TARGETS.maxRssBytes, formatMiB(peakRss)],
+    [`peak RSS < ${formatMiB(TARGETS.maxRssBytes)}`, Number.isNaN(peakRss) ? undefined : peakRss < TARGETS.maxRssBytes, formatMiB(peakRss)],
     ['no errors', summary.every((entry) => Object.keys(NAMES).every((key) => entry[key].errors === 0)), ''],
   ];
   console.log('\ntargets:');
-  for (const [what, met, figure] of checks) console.log(`  ${met ? 'met   ' : 'MISSED'}  ${what}${figure ? `: ${figure}` : ''}`);
+  const verdict = (met) => (met === undefined ? 'n/a   ' : met ? 'met   ' : 'MISSED');
+  for (const [what, met, figure] of checks) console.log(`  ${verdict(met)}  ${what}${figure ? `: ${figure}` : ''}`);
 }
 
 function chartReport(run) {
@@ -337,17 +338,25 @@ function freePort() {
   });
 }
 
-/** Resident set size of a process, from /proc (Linux). */
+/** Resident set size of a process, from /proc (Linux); NaN elsewhere, printed as n/a. */
 function residentBytes(pid) {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'));
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
 
-/** User plus system CPU time a process has used, from /proc (Linux). */
+/** User plus system CPU time a process has used, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = readProc(pid, 'stat').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of stat; after the command name they are 12 and 13 (from 1).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function readProc(pid, file) {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function positive(text, flag) {
