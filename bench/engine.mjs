@@ -4,12 +4,12 @@
 // in alternating rounds, because the machines are shared and noisy: the ratios travel between
 // machines, the raw figures do not. Needs the build: `npm run build && node bench/engine.mjs`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
+import { positiveNumber, readOptions, requireBuild } from './command.mjs';
 import { fileStamp, median } from './stats.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -24,10 +24,7 @@ const DOCUMENTS = 10_000;
 const WARMUP_SECONDS = 0.5;
 
 // payloads.mjs imports the build, so a missing dist/ must be caught before it is loaded.
-if (!existsSync(join(ROOT, 'dist', 'engine', 'index.js')) || !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-  console.error('bench/engine.mjs: dist/ is missing: run npm run build first');
-  process.exit(1);
-}
+requireBuild('bench/engine.mjs');
 const { validate } = await import('../dist/engine/index.js');
 const { buildPayloads, describeMix } = await import('./payloads.mjs');
 
@@ -46,21 +43,9 @@ printReport(report);
 writeResults(report);
 
 function readSettings() {
-  const usage = 'bench/engine.mjs [--seconds N] [--rounds N]: --seconds takes a number above 0, --rounds a whole number above 0';
-  let values;
-  try {
-    ({ values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '3' } } }));
-  } catch (error) {
-    console.error(`${error.message}; usage: ${usage}`);
-    process.exit(2);
-  }
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  if (!(seconds > 0) || !Number.isInteger(rounds) || rounds < 1) {
-    console.error(`usage: ${usage}`);
-    process.exit(2);
-  }
-  return { seconds, rounds };
+  const script = 'bench/engine.mjs';
+  const values = readOptions(script, { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '3' } }, `${script} [--seconds N] [--rounds N]`);
+  return { seconds: positiveNumber(script, '--seconds', values.seconds, { fractions: true }), rounds: positiveNumber(script, '--rounds', values.rounds) };
 }
 
 /**

@@ -15,10 +15,9 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { latencyChart } from './chart.mjs';
+import { positiveNumber, readOptions, requireBuild } from './command.mjs';
 import { summarizeProfile } from './profile.mjs';
-import { buildPayloads, describeMix } from './payloads.mjs';
 import { fileStamp, formatInteger, formatMiB, formatMs, formatRatio, latencySummary, table } from './stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,18 +32,26 @@ const NAMES = {
   webhook: 'mcpserver-webhook',
 };
 
-const { values: options } = parseArgs({
-  options: {
+const SCRIPT = 'bench/run.mjs';
+const options = readOptions(
+  SCRIPT,
+  {
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '1,16,64' },
     soak: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
-});
-const seconds = positive(options.seconds, '--seconds');
-const rounds = positive(options.rounds, '--rounds');
-const levels = options.concurrency.split(',').map((level) => positive(level, '--concurrency'));
+  `${SCRIPT} [--seconds N] [--rounds N] [--concurrency N,N,...] [--soak N | --profile]`,
+);
+const seconds = positiveNumber(SCRIPT, '--seconds', options.seconds);
+const rounds = positiveNumber(SCRIPT, '--rounds', options.rounds);
+const levels = options.concurrency.split(',').map((level) => positiveNumber(SCRIPT, '--concurrency', level));
+const soakSeconds = options.soak === undefined ? undefined : positiveNumber(SCRIPT, '--soak', options.soak);
+
+// payloads.mjs imports the build, so a missing dist/ must be caught before it is loaded.
+requireBuild(SCRIPT);
+const { buildPayloads, describeMix } = await import('./payloads.mjs');
 
 const work = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-bench-'));
 const payloads = buildPayloads();
@@ -68,7 +75,7 @@ try {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${formatMiB(totalmem())}, Node.js ${process.version}\n`);
   for (const server of servers) await trial(server, 16, 3); // warm-up: JIT, TLS sessions, caches
 
-  if (options.soak !== undefined) await soak([ceiling, webhook], positive(options.soak, '--soak'));
+  if (soakSeconds !== undefined) await soak([ceiling, webhook], soakSeconds);
   else if (options.profile) await profile(webhook);
   else await compare(servers);
 } finally {
@@ -152,8 +159,9 @@ async function profile(webhook) {
   if (!name) throw new Error('the webhook wrote no CPU profile');
   mkdirSync(RESULTS, { recursive: true });
   const kept = join(RESULTS, `webhook-${fileStamp()}.cpuprofile`);
-  writeFileSync(kept, readFileSync(join(dir, name)));
-  console.log(summarizeProfile(JSON.parse(readFileSync(kept, 'utf8')), ROOT, webhook.requests));
+  const text = readFileSync(join(dir, name), 'utf8');
+  writeFileSync(kept, text);
+  console.log(summarizeProfile(JSON.parse(text), ROOT, webhook.requests));
   console.log(`\nprofile: ${relative(kept)} (open it in Chrome DevTools, Performance tab)`);
 }
 
@@ -357,15 +365,6 @@ function readProc(pid, file) {
   } catch {
     return '';
   }
-}
-
-function positive(text, flag) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`bench: ${flag} takes a whole number above 0, not ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return value;
 }
 
 function relative(file) {
