@@ -1,5 +1,6 @@
 import type { V1Status, V1UserInfo } from '@kubernetes/client-node';
 import { isPlainObject } from '../engine/schema.js';
+import { OPERATIONS, type Operation } from '../telemetry/vocabulary.js';
 
 /**
  * The AdmissionReview wire format, as far as this webhook reads and writes it. The client
@@ -9,8 +10,6 @@ import { isPlainObject } from '../engine/schema.js';
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionApiVersion = (typeof ADMISSION_API_VERSIONS)[number];
 
-export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
-export type Operation = (typeof OPERATIONS)[number];
 
 export interface GroupVersionKind {
   readonly group: string;

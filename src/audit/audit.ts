@@ -1,5 +1,5 @@
 import { validate, type NamespaceInfo, type Policy, type ValidateOptions, type Verdict } from '../engine/index.js';
-import { objectIdentity, objectResult, summarize, type Report } from '../cli/results.js';
+import { objectIdentity, objectResult, summarize, type Report } from '../report/results.js';
 import type { Labels } from './cluster.js';
 
 /** The context an object already in the cluster is judged in: as if it were written now. */

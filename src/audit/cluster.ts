@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
-import type { ClusterErrorKind } from './vocabulary.js';
+import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 
 /**
  * The Kubernetes-facing half of the audit: where the credentials come from, how a collection is

@@ -1,6 +1,6 @@
 import type { NamespaceInfo, Policy } from '../engine/index.js';
-import { errorFields, errorFieldsWithoutInput, type Logger } from '../server/logger.js';
-import type { WebhookMetrics } from '../server/metrics.js';
+import { errorFields, errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
+import type { WebhookMetrics } from '../telemetry/metrics.js';
 import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
 import { Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.js';
 import { ClusterError, listMCPServers, MCPSERVERS, POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
@@ -11,7 +11,7 @@ import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from './leader-
 import { NamespaceLabels } from './namespace-labels.js';
 import { objectResults, type UnstampedResult } from './policy-report.js';
 import { CRD_MISSING, PolicyReportWriter } from './policy-report-writer.js';
-import type { AuditTrigger, WatchedResource } from './vocabulary.js';
+import type { AuditTrigger, WatchedResource } from '../telemetry/vocabulary.js';
 
 export interface AuditTiming {
   readonly lease: LeaseTiming;

@@ -4,7 +4,7 @@ import { MCPSERVER_RESOURCE, type Finding } from '../engine/index.js';
 import { fitText, taggedMessage, toPlainAscii } from '../admission/finding-text.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { EVENTS, toClusterError, type ClusterConnection, type ClusterRequest } from './cluster.js';
-import type { ClusterErrorKind } from './vocabulary.js';
+import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 import type { FailureLog } from './failure-log.js';
 
 export const EVENT_REASON = 'PolicyViolation';

@@ -1,4 +1,4 @@
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /**
  * What the continuous audit tells the log about its failures: one line when a part of it starts

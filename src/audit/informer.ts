@@ -9,7 +9,7 @@ import {
   type ClusterError,
   type Listed,
 } from './cluster.js';
-import type { RestartReason } from './vocabulary.js';
+import type { RestartReason } from '../telemetry/vocabulary.js';
 
 /**
  * A list-then-watch loop over one collection, as client-go's reflector runs it.

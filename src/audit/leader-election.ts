@@ -3,7 +3,7 @@ import { CoordinationV1Api, V1MicroTime, type V1Lease, type V1LeaseSpec } from '
 import { sleep } from './backoff.js';
 import { isMissingObject, LEASES, toClusterError, type ClusterConnection, type ClusterRequest } from './cluster.js';
 import type { FailureLog } from './failure-log.js';
-import type { ClusterErrorKind } from './vocabulary.js';
+import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 
 export interface LeaseTiming {
   /** How long a lease holds without renewal: a candidate waits this long after it last saw the lease change. */

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
-import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../server/logger.js';
-import { startWebhookServer, type AuditSettings, type RunningWebhookServer } from '../server/webhook-server.js';
+import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
+import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
 
@@ -154,7 +154,7 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
       pollIntervalMs: POLL_INTERVAL_MS,
       shutdownGraceMs: config.shutdownGraceMs,
       logger,
-      audit: config.audit ? await auditSettings(config, io.env) : undefined,
+      audit: config.audit ? await continuousAudit(config, io.env) : undefined,
     });
   } catch (error) {
     throw startUpError(error, config);
@@ -186,18 +186,19 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
  * service account's namespace file every pod has, else `default` outside a cluster. The holder is
  * the pod's name (POD_NAME), else this host and process.
  */
-async function auditSettings(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<AuditSettings> {
-  // Loaded here, not at the top: only --audit needs the Kubernetes client.
-  const { connect } = await import('../audit/cluster.js');
+async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
+  // Loaded here, not at the top: only --audit needs the Kubernetes client (half a second at start-up).
+  const [{ connect }, { ContinuousAudit }] = await Promise.all([import('../audit/cluster.js'), import('../audit/continuous-audit.js')]);
   const podNamespace = await readFile(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').then(
     (text) => text.trim() || undefined,
     () => undefined,
   );
-  return {
+  const settings = {
     connect: () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) }),
     identity: env.POD_NAME || `${hostname()}_${process.pid}`,
     leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
   };
+  return (shared) => new ContinuousAudit({ ...settings, ...shared });
 }
 
 async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {

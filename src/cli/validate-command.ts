@@ -7,7 +7,7 @@ import { EXIT, UsageError, VERSION, oneOf, parseCommandArgs, wantsColor, type Cl
 import { formatJson } from './output/json.js';
 import { formatSarif } from './output/sarif.js';
 import { formatErrorsText, formatText } from './output/text.js';
-import { objectIdentity, objectResult, summarize, type ObjectResult, type Report } from './results.js';
+import { objectIdentity, objectResult, summarize, type ObjectResult, type Report } from '../report/results.js';
 
 export const VALIDATE_USAGE = `Usage: mcpserver-webhook validate [options] PATH...
 

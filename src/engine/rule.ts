@@ -1,20 +1,7 @@
 import type { FieldPath } from './field-path.js';
-import type { MCPServerSpec } from './mcpserver.generated.js';
 import type { SchemaIssue } from './schema.js';
+import type { SpecView } from './spec-view.js';
 import type { Action, Context } from './verdict.js';
-
-/**
- * A view of an object in which every field has the type the schema gives it, or is absent:
- * rules can trust the shape of what they read, and need not guard against `headers: 42`
- * (the schema rule already reports that). Values may still break patterns and enums.
- */
-export type Loose<T> = T extends readonly (infer Item)[]
-  ? readonly Loose<Item>[]
-  : T extends object
-    ? { readonly [K in keyof T]?: Loose<T[K]> }
-    : T;
-
-export type SpecView = Loose<MCPServerSpec>;
 
 /** What every rule is given: the typed view of the spec and the schema's own findings. */
 export interface Subject {

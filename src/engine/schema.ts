@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { formatPath, mapKey, type FieldPath, type PathSegment } from './field-path.js';
-import type { SpecView } from './rule.js';
+import type { SpecView } from './spec-view.js';
 
 /** The subset of JSON Schema that our schemas use, enough to walk them. */
 export interface SchemaNode {

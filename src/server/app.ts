@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { AdmissionReviewError } from '../admission/review.js';
 import { ClientGone, readJsonBody, RequestError } from './json-body.js';
-import { errorFields } from './logger.js';
+import { errorFields } from '../telemetry/logger.js';
 import type { Readiness } from './readiness.js';
 import type { JudgeDependencies } from './judge.js';
 import { answerReview } from './review-handler.js';

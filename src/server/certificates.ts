@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { promisify } from 'node:util';
+import type { ReloadResult } from '../telemetry/vocabulary.js';
 import { watchDirectory } from './directory-watch.js';
 import {
   canSignWith,
@@ -294,7 +295,6 @@ export async function ensureDevCertificates(
   return { created: true, caFile };
 }
 
-export type ReloadResult = 'success' | 'failure';
 
 export interface CertificateWatcherOptions {
   /** How often to look at the files, in case fs.watch misses a change; 2 s by default. */

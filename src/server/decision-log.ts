@@ -1,8 +1,8 @@
 import type { Action } from '../engine/index.js';
-import type { Operation } from '../admission/review.js';
+import type { Operation } from '../telemetry/vocabulary.js';
 import type { SkipReason } from '../admission/triage.js';
-import type { Logger } from './logger.js';
-import type { Decision } from './metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Decision } from '../telemetry/metrics.js';
 
 /**
  * The audit record of one admission decision. It names the request, the rules that fired and

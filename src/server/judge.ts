@@ -1,6 +1,6 @@
 import { validate, type Context, type NamespaceInfo, type Policy, type Verdict } from '../engine/index.js';
-import { errorFieldsWithoutInput, type Logger } from './logger.js';
-import type { WebhookMetrics } from './metrics.js';
+import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
+import type { WebhookMetrics } from '../telemetry/metrics.js';
 
 export interface JudgeDependencies {
   /** The policy in force now: it may be swapped by a reload between two requests. */

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Policy } from '../engine/index.js';
-import type { ReloadResult } from './certificates.js';
+import type { ReloadResult } from '../telemetry/vocabulary.js';
 import { watchDirectory } from './directory-watch.js';
 
 export interface PolicyWatcherOptions {

@@ -4,7 +4,7 @@ import { allowedWithoutCheck, judgedResponse } from '../admission/response.js';
 import { triage } from '../admission/triage.js';
 import { logDecision } from './decision-log.js';
 import { judgeForRequest, type JudgeDependencies } from './judge.js';
-import type { Decision } from './metrics.js';
+import type { Decision } from '../telemetry/metrics.js';
 
 /**
  * Answers one AdmissionReview: the only place where the admission protocol, the engine, the

@@ -1,6 +1,6 @@
 import { CONTEXTS, type Context } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
-import { verdictResult, type VerdictResult } from '../cli/results.js';
+import { verdictResult, type VerdictResult } from '../report/results.js';
 import { RequestError } from './json-body.js';
 import { judgeForRequest, type JudgeDependencies } from './judge.js';
 

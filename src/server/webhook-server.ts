@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Policy } from '../engine/index.js';
-import type { ClusterConnection } from '../audit/cluster.js';
-import type { AuditTiming, ContinuousAudit } from '../audit/continuous-audit.js';
+import { Policy, type NamespaceInfo } from '../engine/index.js';
 import { createOperationsApp, createWebhookApp } from './app.js';
 import { CertificateWatcher, type ServingCertificate } from './certificates.js';
 import { closeGracefully, createPlainListener, createTlsListener, listen, secureContextOptions } from './listeners.js';
-import { errorFields, type Logger } from './logger.js';
-import { WebhookMetrics } from './metrics.js';
+import { errorFields, type Logger } from '../telemetry/logger.js';
+import { WebhookMetrics } from '../telemetry/metrics.js';
 import { PolicyWatcher } from './policy-watcher.js';
 import { Readiness } from './readiness.js';
 
@@ -30,20 +28,30 @@ export interface WebhookServerOptions {
   /** The longest a shutdown waits for requests in flight before it cuts their connections. */
   readonly shutdownGraceMs: number;
   readonly logger: Logger;
-  /** The continuous audit (`--audit`), or undefined for none. */
-  readonly audit: AuditSettings | undefined;
+  /** Makes the continuous audit (`--audit`), or undefined for none. */
+  readonly audit: CompanionFactory | undefined;
 }
 
-export interface AuditSettings {
-  /** Finds the credentials (the pod's service account, or a kubeconfig); may throw a ClusterError. */
-  readonly connect: () => ClusterConnection;
-  /** This replica's name in the Lease and in the events it writes. */
-  readonly identity: string;
-  /** The namespace of the Lease. */
-  readonly leaseNamespace: string;
-  /** Shorter waits for tests; the defaults are client-go's. */
-  readonly timing?: AuditTiming;
+/**
+ * Work that runs beside admission in the same process: the continuous audit of `--audit`. The
+ * server only starts and stops it, tells it of policy reloads and asks it for namespace labels;
+ * it knows nothing of the cluster client, which the CLI loads only when asked.
+ */
+export interface Companion {
+  start(): void;
+  stop(): Promise<void>;
+  policyReloaded(): void;
+  namespaceInfo(name: string): NamespaceInfo;
 }
+
+/** What the server shares with its companion: the policy in force, the metrics and the log. */
+export interface SharedWithCompanion {
+  readonly policy: () => Policy;
+  readonly metrics: WebhookMetrics;
+  readonly logger: Logger;
+}
+
+export type CompanionFactory = (shared: SharedWithCompanion) => Companion;
 
 export interface RunningWebhookServer {
   readonly address: AddressInfo;
@@ -64,12 +72,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const readiness = new Readiness();
 
   // Created before the policy watcher, which tells it of reloads; started once the server listens.
-  let audit: ContinuousAudit | undefined;
+  let audit: Companion | undefined;
   const policyWatcher = options.policyFile && watchPolicy(options.policyFile, options, metrics, () => audit?.policyReloaded());
   const policy = policyWatcher ? await policyWatcher.start() : Policy.builtIn();
   const currentPolicy = policyWatcher ? () => policyWatcher.current() : () => policy;
   readiness.loaded('policy');
-  audit = options.audit && (await createAudit(options.audit, currentPolicy, metrics, logger));
+  audit = options.audit?.({ policy: currentPolicy, metrics, logger });
 
   let httpsServer: HttpsServer | undefined;
   const certificateWatcher = new CertificateWatcher(options.certDir, {
@@ -155,14 +163,8 @@ function watchPolicy(
   });
 }
 
-/** Loaded only with --audit: the Kubernetes client adds half a second to a start without it. */
-async function createAudit(settings: AuditSettings, policy: () => Policy, metrics: WebhookMetrics, logger: Logger): Promise<ContinuousAudit> {
-  const { ContinuousAudit } = await import('../audit/continuous-audit.js');
-  return new ContinuousAudit({ ...settings, policy, metrics, logger });
-}
-
 /** Releases the Lease within the grace period; an API server that does not answer is not waited for longer. */
-async function stopAudit(audit: ContinuousAudit, graceMs: number, logger: Logger): Promise<void> {
+async function stopAudit(audit: Companion, graceMs: number, logger: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
   const outcome = await Promise.race([audit.stop().then(() => 'stopped' as const), deadline]);

@@ -1,4 +1,5 @@
-import type { AdmissionApiVersion, Operation } from '../../src/admission/review.js';
+import type { AdmissionApiVersion } from '../../src/admission/review.js';
+import type { Operation } from '../../src/telemetry/vocabulary.js';
 
 /** What a test may change in a review's request; the rest is what the API server sends for an MCPServer. */
 export interface ReviewOverrides {

@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import { connect } from '../../src/audit/cluster.js';
 import { ContinuousAudit, type AuditTiming } from '../../src/audit/continuous-audit.js';
 import { Policy } from '../../src/engine/index.js';
-import { createLogger, type Logger } from '../../src/server/logger.js';
-import { WebhookMetrics } from '../../src/server/metrics.js';
+import { createLogger, type Logger } from '../../src/telemetry/logger.js';
+import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { allMCPServers, fixture, startFakeApiServer, type FakeApiServer, type RecordedRequest } from './fake-api-server.js';
 import { FakeCluster } from './fake-cluster.js';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/audit/cluster.js';
 import { ContinuousAudit } from '../../src/audit/continuous-audit.js';
 import { parsePolicy, Policy, RULES } from '../../src/engine/index.js';
-import { WebhookMetrics } from '../../src/server/metrics.js';
+import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { metricValue } from '../server/test-app.js';
 import { memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
 import { closedPort, writeKubeconfig, type RecordedRequest } from './fake-api-server.js';

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { WebhookMetrics } from '../../src/server/metrics.js';
+import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { repositoryFile } from '../fixtures.js';
 import {
   chartText,

@@ -12,10 +12,10 @@ import {
   CertificateWatcher,
   ensureDevCertificates,
   loadServingCertificate,
-  type ReloadResult,
   type ServingCertificate,
 } from '../../src/server/certificates.js';
 import type { Authority } from '../../src/server/dev-certificates.js';
+import type { ReloadResult } from '../../src/telemetry/vocabulary.js';
 import { writeSecretVolume } from './secret-volume.js';
 import { CURRENT, DAY_MS, newAuthority, pemOf, serverPair, validFor, type Pair } from './test-certificates.js';
 

@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import { Policy, type NamespaceInfo } from '../../src/engine/index.js';
 import { createWebhookApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/logger.js';
-import { WebhookMetrics } from '../../src/server/metrics.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { Readiness } from '../../src/server/readiness.js';
 
 export interface TestApp {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createAjv } from '../../src/engine/schema.js';
 import { parsePolicy, RULE_IDS, INTERNAL_ERROR_RULE, validate } from '../../src/engine/index.js';
-import { verdictResult } from '../../src/cli/results.js';
+import { verdictResult } from '../../src/report/results.js';
 import { MAX_VERDICT_BODY_BYTES } from '../../src/server/verdict-route.js';
 import { mcpServer, readExample, remote, repositoryFile, stdio } from '../fixtures.js';
 import { metricValue, testApp } from './test-app.js';

@@ -1,4 +1,4 @@
-import type { Report } from '../results.js';
+import type { Report } from '../../report/results.js';
 
 /** The documented contract: see README, "JSON output". */
 export function formatJson(report: Report): string {

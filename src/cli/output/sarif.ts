@@ -1,6 +1,6 @@
 import { RULES } from '../../engine/index.js';
 import type { Context } from '../../engine/index.js';
-import type { Report, ReportedFinding } from '../results.js';
+import type { Report, ReportedFinding } from '../../report/results.js';
 
 const LEVELS = { deny: 'error', warn: 'warning', audit: 'note', off: 'none' } as const;
 

@@ -1,4 +1,4 @@
-import { displayName, type ObjectResult, type Report, type ReportedFinding } from '../results.js';
+import { displayName, type ObjectResult, type Report, type ReportedFinding } from '../../report/results.js';
 
 const STYLES = { red: '\u001b[31m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
 type Style = keyof typeof STYLES;

@@ -1,5 +1,5 @@
 import { parseUrl } from '../network.js';
-import type { SpecView } from '../rule.js';
+import type { SpecView } from '../spec-view.js';
 
 /** Facts several rules ask of a spec; kept here so each is decided in one place. */
 

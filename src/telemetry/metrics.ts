@@ -1,16 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACTIONS, INTERNAL_ERROR_RULE, RULE_IDS } from '../engine/index.js';
-import { OPERATIONS } from '../admission/review.js';
-import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from '../audit/vocabulary.js';
-import type { ReloadResult } from './certificates.js';
+import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, OPERATIONS, RELOAD_RESULTS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from './vocabulary.js';
 
 /** What became of a review: judged and allowed or denied, or allowed without a check. */
 export const DECISIONS = ['allowed', 'denied', 'skipped'] as const;
 export type Decision = (typeof DECISIONS)[number];
 /** A verdict is always a judgement. */
 export const VERDICT_DECISIONS = ['allowed', 'denied'] as const;
-
-const RELOAD_RESULTS: readonly ReloadResult[] = ['success', 'failure'];
 
 const PREFIX = 'mcpserver_webhook_';
 

@@ -1,8 +1,17 @@
 /**
- * The closed sets the continuous audit speaks in: its metrics' label values and its error kinds.
- * Kept apart from the modules that use them and free of the Kubernetes client, which the server
- * loads only with --audit, so that the metrics can declare every series from the start.
+ * The closed sets the metrics and logs speak in: every label value a series can take. Kept apart
+ * from the modules that use them (the admission protocol, the continuous audit) and free of the
+ * Kubernetes client, which the server loads only with --audit, so that the metrics can declare
+ * every series from the start.
  */
+
+/** The operations an AdmissionReview can carry. */
+export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** What became of a changed certificate or policy file. */
+export const RELOAD_RESULTS = ['success', 'failure'] as const;
+export type ReloadResult = (typeof RELOAD_RESULTS)[number];
 
 export const CLUSTER_ERROR_KINDS = ['config', 'unreachable', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'expired', 'rejected'] as const;
 /**
