@@ -6,7 +6,7 @@ import { repositoryFile } from '../fixtures.js';
 /**
  * The upstream CRD is the source of truth for the spec. This walks every property of the CRD's
  * spec and proves our schema has it with the same constraints, so the two cannot drift apart
- * unseen when the CRD in ../shared/reference is updated.
+ * unseen when the bundled upstream CRD is updated.
  */
 interface OpenApiNode {
   type?: string;
@@ -26,7 +26,7 @@ interface OpenApiNode {
 
 const CONSTRAINTS = ['type', 'enum', 'pattern', 'minimum', 'maximum', 'maxLength', 'minLength', 'format', 'default'] as const;
 
-const crdFile = repositoryFile('../shared/reference/muster-mcpservers-crd.yaml');
+const crdFile = repositoryFile('schemas/upstream/muster.giantswarm.io_mcpservers.yaml');
 const crd = load(readFileSync(crdFile, 'utf8')) as {
   spec: { versions: { name: string; schema: { openAPIV3Schema: OpenApiNode } }[] };
 };
