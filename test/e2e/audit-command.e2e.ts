@@ -7,9 +7,9 @@ import { formatText } from '../../src/cli/output/text.js';
 import { parsePolicy, Policy } from '../../src/engine/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { eventually } from '../server/child-server.js';
-import { exampleFiles, readExample } from '../fixtures.js';
 import { adminClients, createNamespace, createObject, endpoint, installCrd, MCPSERVER_CRD, mcpServerPath, serviceAccount, writeKubeconfig, type Clients } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { copyExamples, createExamples } from './audit-setup.js';
 import { documentedYaml } from './documented.js';
 import { request } from './kube-http.js';
 
@@ -37,13 +37,8 @@ beforeAll(async () => {
   clients = adminClients(plane);
   await installCrd(plane, MCPSERVER_CRD);
   for (const [name, labels] of Object.entries(NAMESPACES)) await createNamespace(clients, name, labels);
-  // Everything the API server itself accepts, written before any webhook: what an audit is for.
-  const objects = [...exampleFiles('.'), ...exampleFiles('invalid').map((file) => `invalid/${file}`)].map(readExample);
-  for (const object of objects) await request(endpoint(plane), 'POST', mcpServerPath('muster'), { body: object, query: { fieldValidation: 'Strict' } });
-  for (const file of ['invalid/plaintext-url.yaml', 'invalid/header-syntax.yaml', 'atlassian.yaml']) {
-    const object = readExample(file);
-    await createObject(plane, mcpServerPath('payments'), { ...object, metadata: { ...(object.metadata as object), namespace: 'payments' } });
-  }
+  await createExamples(plane, 'muster');
+  await copyExamples(plane, 'payments', ['invalid/plaintext-url.yaml', 'invalid/header-syntax.yaml', 'atlassian.yaml']);
 
   // The README's RBAC for audit, as documented: a ClusterRole bound to the service account muster/auditor.
   for (const document of documentedYaml('RBAC')) {

@@ -1,13 +1,10 @@
-import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judgeStoredObject, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
 import { LEASE_NAME } from '../../src/audit/continuous-audit.js';
 import { EVENT_REASON, eventMessage } from '../../src/audit/events.js';
-import { buildPolicyReport, objectResults, REPORT_NAME } from '../../src/audit/policy-report.js';
-import { Policy } from '../../src/engine/index.js';
-import { exampleFiles, readExample } from '../fixtures.js';
-import { templateDocuments, templateText } from '../charts/chart-files.js';
+import { REPORT_NAME } from '../../src/audit/policy-report.js';
+import { readExample } from '../fixtures.js';
 import { eventually, type ChildServer } from '../server/child-server.js';
+import { copyExamples, createExamples, expectedReport, get as getObject, grantChartAuditRbac, judged as judgedIn, metric, reportPath, untilReportIsCurrent as reportIsCurrent } from './audit-setup.js';
 import { adminClients, createNamespace, createObject, endpoint, installCrd, MCPSERVER_CRD, mcpServerPath, POLICY_REPORT_CRD, serviceAccount, writeKubeconfig } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { request } from './kube-http.js';
@@ -38,23 +35,9 @@ beforeAll(async () => {
   await installCrd(plane, MCPSERVER_CRD);
   await installCrd(plane, POLICY_REPORT_CRD);
   for (const namespace of [...NAMESPACES, RELEASE_NAMESPACE]) await createNamespace(clients, namespace);
-  const objects = [...exampleFiles('.'), ...exampleFiles('invalid').map((file) => `invalid/${file}`)].map(readExample);
-  for (const object of objects) await request(endpoint(plane), 'POST', mcpServerPath('muster'), { body: object, query: { fieldValidation: 'Strict' } });
-  for (const file of ['invalid/plaintext-url.yaml', 'invalid/header-syntax.yaml', 'atlassian.yaml']) {
-    const object = readExample(file);
-    await createObject(plane, mcpServerPath('payments'), { ...object, metadata: { ...(object.metadata as object), namespace: 'payments' } });
-  }
-
-  // The chart's RBAC for the audit: its rules, bound to the service account of the release.
-  const subjects = [{ kind: 'ServiceAccount', name: 'mcpserver-webhook', namespace: RELEASE_NAMESPACE }];
-  for (const document of templateDocuments(templateText('rbac.yaml'))) {
-    const kind = String(document.kind);
-    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'ClusterRoleBinding' ? 'ClusterRole' : 'Role', name: 'mcpserver-webhook-audit' };
-    const metadata = { name: 'mcpserver-webhook-audit', ...(kind === 'Role' || kind === 'RoleBinding' ? { namespace: RELEASE_NAMESPACE } : {}) };
-    const body = kind === 'ClusterRole' || kind === 'Role' ? { kind, metadata, rules: document.rules } : { kind, metadata, roleRef, subjects };
-    const scope = metadata.namespace ? `namespaces/${metadata.namespace}/` : '';
-    await createObject(plane, `/apis/rbac.authorization.k8s.io/v1/${scope}${kind.toLowerCase()}s`, { apiVersion: 'rbac.authorization.k8s.io/v1', ...body });
-  }
+  await createExamples(plane, 'muster');
+  await copyExamples(plane, 'payments', ['invalid/plaintext-url.yaml', 'invalid/header-syntax.yaml', 'atlassian.yaml']);
+  await grantChartAuditRbac(plane, RELEASE_NAMESPACE, 'mcpserver-webhook');
   kubeconfig = writeKubeconfig(plane, await serviceAccount(clients, RELEASE_NAMESPACE, 'mcpserver-webhook'));
   for (const [index, name] of REPLICAS.entries()) {
     const args = ['--audit', '--kubeconfig', kubeconfig, '--audit-namespace', RELEASE_NAMESPACE, '--metrics-port', '0'];
@@ -68,58 +51,13 @@ afterAll(async () => {
   for (const folder of folders) folder.remove();
 });
 
-async function get(path: string): Promise<any> {
-  const answer = await request(endpoint(plane), 'GET', path);
-  return answer.status === 200 ? answer.body : undefined;
-}
-
-const reportPath = (namespace: string): string => `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/${REPORT_NAME}`;
+const get = (path: string): Promise<any> => getObject(plane, path);
+const judged = (namespace: string) => judgedIn(plane, namespace);
+const untilReportIsCurrent = (namespace: string): Promise<any> => reportIsCurrent(plane, namespace);
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${RELEASE_NAMESPACE}/leases/${LEASE_NAME}`;
 
 async function holder(): Promise<string | undefined> {
   return (await get(leasePath))?.spec?.holderIdentity || undefined;
-}
-
-/** The stored MCPServers of a namespace, each with the verdict the project's code gives it. */
-async function judged(namespace: string) {
-  const policy = Policy.builtIn();
-  const items: any[] = (await get(mcpServerPath(namespace))).items;
-  return items.map((object) => ({ object, verdict: judgeStoredObject(object, policy, { name: namespace }) }));
-}
-
-/** The report the project's code makes of the stored objects, with the timestamps of `actual` where results are the same. */
-async function expectedReport(namespace: string, actual: unknown) {
-  const policy = Policy.builtIn();
-  const results = (await judged(namespace)).flatMap(({ object, verdict }) =>
-    objectResults({
-      uid: object.metadata.uid,
-      name: object.metadata.name,
-      namespace,
-      verdict,
-      actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }),
-      failedRules: new Set(),
-    }),
-  );
-  return buildPolicyReport(namespace, results, actual, new Date());
-}
-
-/** Waits until the namespace's report says what the project's code says of the stored objects; else shows the difference. */
-async function untilReportIsCurrent(namespace: string): Promise<any> {
-  const current = async (): Promise<{ actual: any; expected: unknown[] }> => {
-    const actual = await get(reportPath(namespace));
-    const expected = await expectedReport(namespace, actual);
-    return { actual, expected: [expected.results, expected.summary] };
-  };
-  try {
-    return await eventually(async () => {
-      const { actual, expected } = await current();
-      return actual && isDeepStrictEqual([actual.results, actual.summary], expected) ? actual : undefined;
-    }, 30_000, 250);
-  } catch (error) {
-    const { actual, expected } = await current();
-    expect([actual?.results, actual?.summary], `the PolicyReport of ${namespace}`).toEqual(expected);
-    throw error;
-  }
 }
 
 async function violationEvents(namespace: string): Promise<any[]> {
@@ -140,7 +78,7 @@ describe('two replicas with --audit', () => {
     for (const namespace of NAMESPACES) {
       const report = await untilReportIsCurrent(namespace);
       expect(report.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': REPORT_NAME });
-      const expected = await expectedReport(namespace, report);
+      const expected = await expectedReport(plane, namespace, report);
       // Field for field: the CRD's schema pruned nothing and changed nothing.
       expect(report.results).toEqual(expected.results);
       expect(report.summary).toEqual(expected.summary);
@@ -154,8 +92,8 @@ describe('two replicas with --audit', () => {
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     const after = await Promise.all(NAMESPACES.map(async (namespace) => (await get(reportPath(namespace))).metadata.resourceVersion));
     expect(after).toEqual(before);
-    const metrics = await fetch(`http://127.0.0.1:${replicas.get((await holder()) as string)?.metricsPort}/metrics`).then((res) => res.text());
-    expect(Number(/mcpserver_webhook_audit_watch_restarts_total\{resource="mcpservers",reason="closed"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    const leader = replicas.get((await holder()) as string);
+    expect(await metric(leader?.metricsPort, 'mcpserver_webhook_audit_watch_restarts_total{resource="mcpservers",reason="closed"}')).toBeGreaterThan(0);
   });
 
   it('raise a PolicyViolation Event on each denied MCPServer, with the denials as the webhook words them', async () => {
