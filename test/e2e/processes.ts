@@ -25,6 +25,14 @@ function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.once('exit', cleanUp);
+  // A test process with an IPC channel (vitest's forks) whose parent is gone, interrupted or
+  // killed, would otherwise go on running the file with nobody to report to.
+  if (process.connected) {
+    process.once('disconnect', () => {
+      cleanUp();
+      process.exit(1);
+    });
+  }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       cleanUp();
