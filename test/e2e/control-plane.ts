@@ -41,10 +41,6 @@ export interface ControlPlane {
   readonly admin: User;
   /** A temporary folder that is removed with the control plane, for kubeconfigs and the like. */
   readonly folder: string;
-  /** A new user with a client certificate for `name` in `groups`. */
-  user(name: string, groups?: readonly string[]): Promise<User>;
-  /** The last lines the API server wrote, for a failure message. */
-  apiServerLog(): string;
   stop(): Promise<void>;
 }
 
@@ -127,7 +123,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     throw error;
   }
 
-  return { url, ca: caPem, admin, folder: folder.path, user, apiServerLog: () => tail(path('kube-apiserver.log')), stop };
+  return { url, ca: caPem, admin, folder: folder.path, stop };
 }
 
 /** Starts a binary with its output in a log file (a pipe nobody reads would fill up and stall it). */
