@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import type { AdmissionResponse } from '../../src/admission/review.js';
 import { Policy } from '../../src/engine/index.js';
+import { SchemaDriftLog } from '../../src/server/judge.js';
 import { answerReview } from '../../src/server/review-handler.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
@@ -27,7 +28,9 @@ export function expectedAnswer(request: {
     ...(request.oldObject === undefined ? {} : { oldObject: request.oldObject }),
     dryRun: request.dryRun ?? false,
   });
-  const deps = { policy: () => Policy.builtIn(), metrics: new WebhookMetrics(), logger: createLogger('silent', discard()) };
+  const metrics = new WebhookMetrics();
+  const logger = createLogger('silent', discard());
+  const deps = { policy: () => Policy.builtIn(), metrics, logger, drift: new SchemaDriftLog(logger, metrics) };
   return answerReview(review, process.hrtime.bigint(), deps).response;
 }
 
