@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { AdmissionReviewError } from '../admission/review.js';
 import { ClientGone, readJsonBody, RequestError } from './json-body.js';
 import { errorFields } from '../telemetry/logger.js';
@@ -13,6 +14,8 @@ import { answerVerdict, MAX_VERDICT_BODY_BYTES, VERDICT_PATH } from './verdict-r
  */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
+export const ADMISSION_PATH = '/validate';
+
 export interface AppDependencies extends JudgeDependencies {
   readonly readiness: Readiness;
 }
@@ -20,35 +23,69 @@ export interface AppDependencies extends JudgeDependencies {
 /** Answers a request to one path; `query` is the part of the URL after `?`, or ''. */
 type Handler = (req: IncomingMessage, res: ServerResponse, query: string) => void | Promise<void>;
 
+/** A path's handlers: GET also answers HEAD (Node leaves the body out). */
 interface Route {
-  /** Also answers HEAD (Node leaves the body out). */
   readonly GET?: Handler;
   readonly POST?: Handler;
   /** The 405 message for other methods; without it, another method is a 404. */
   readonly postOnly?: string;
 }
 
+type RouteTable = Readonly<Record<string, Route>>;
+
+const NOT_FOUND = `not found: the webhook serves POST ${ADMISSION_PATH}, POST ${VERDICT_PATH}, GET /healthz, /readyz and /metrics`;
+
 /**
- * The HTTPS application: `POST /validate`, `POST /v1/verdict` and the operations endpoints. Every
- * answer is JSON (or text); client input gets a 4xx with a short message written here, never
- * the parser's own text, which may quote the body. Plain node:http with a table of exact paths:
- * five routes need no framework, and every layer on the admission path costs every request
- * (README, Performance).
+ * The HTTPS application: `POST /validate`, `POST /v1/verdict` and the operations endpoints,
+ * decided by one table (`webhookRoutes`) and served by express, with one exception.
+ *
+ * `POST /validate` carries every MCPServer write in the cluster, and express's routing costs it
+ * about a third of its throughput (docs/performance.md, "express and the admission route",
+ * measured by `npm run bench`'s variant "admission in express"). So that one route of the same
+ * table is answered before express's router: no routing, no request and response prototypes
+ * swapped, the same handler, the same tracking of answers during shutdown and the same fault
+ * handler as express's own routes. Every other request, `/validate` with another method
+ * included, is express's.
  */
 export function createWebhookApp(deps: AppDependencies): RequestListener {
-  return router(deps, {
-    '/validate': jsonRoute(deps, MAX_BODY_BYTES, 'AdmissionReview', (body, _query, receivedAt) => answerReview(body, receivedAt, deps)),
-    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => answerVerdict(body, query, deps)),
-    ...operationsRoutes(deps),
-  });
+  const routes = webhookRoutes(deps);
+  const unanswered = new UnansweredResponses(deps.readiness);
+  const app = expressApp(deps, routes, unanswered);
+  const admission = routes[ADMISSION_PATH]?.POST;
+  if (!admission) throw new Error(`the route table has no POST ${ADMISSION_PATH}`);
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (req.method !== 'POST' || !url.startsWith(ADMISSION_PATH) || (url.length > ADMISSION_PATH.length && url[ADMISSION_PATH.length] !== '?')) {
+      return void app(req, res);
+    }
+    serve(admission, req, res, unanswered, (error) => answerFault(deps, res, error));
+  };
+}
+
+/**
+ * The whole HTTPS application in express, `POST /validate` included: what `createWebhookApp`
+ * would be without its explicit dispatch. The benchmark's variant serves this to measure what
+ * express's routing costs the admission route.
+ */
+export function createExpressApp(deps: AppDependencies): Express {
+  return expressApp(deps, webhookRoutes(deps), new UnansweredResponses(deps.readiness));
 }
 
 /** The plain-HTTP application of `--metrics-port`: the operations endpoints only. */
-export function createOperationsApp(deps: AppDependencies): RequestListener {
-  return router(deps, operationsRoutes(deps));
+export function createOperationsApp(deps: AppDependencies): Express {
+  return expressApp(deps, operationsRoutes(deps), new UnansweredResponses(deps.readiness));
 }
 
-function operationsRoutes(deps: AppDependencies): Record<string, Route> {
+/** Every route of the HTTPS application: the one place that decides them. */
+function webhookRoutes(deps: AppDependencies): RouteTable {
+  return {
+    [ADMISSION_PATH]: jsonRoute(deps, MAX_BODY_BYTES, 'AdmissionReview', (body, _query, receivedAt) => answerReview(body, receivedAt, deps)),
+    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => answerVerdict(body, query, deps)),
+    ...operationsRoutes(deps),
+  };
+}
+
+function operationsRoutes(deps: AppDependencies): RouteTable {
   return {
     '/healthz': { GET: (_req, res) => sendText(res, 200, 'text/plain; charset=utf-8', 'ok\n') },
     '/readyz': {
@@ -85,40 +122,81 @@ function jsonRoute(deps: AppDependencies, limit: number, expected: string, answe
   };
 }
 
-function router(deps: AppDependencies, table: Record<string, Route>): RequestListener {
-  const routes = new Map(Object.entries(table));
-  const notFound = `not found: the webhook serves POST /validate, POST ${VERDICT_PATH}, GET /healthz, /readyz and /metrics`;
-  const unanswered = new UnansweredResponses(deps.readiness);
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const queryStart = url.indexOf('?');
-    const route = routes.get(queryStart === -1 ? url : url.slice(0, queryStart));
-    const handler = route && (req.method === 'HEAD' ? route.GET : req.method === 'GET' || req.method === 'POST' ? route[req.method] : undefined);
-    unanswered.add(res);
-    if (!handler) {
-      if (!route?.postOnly) {
-        sendError(res, 404, notFound);
-      } else {
-        res.setHeader('Allow', 'POST');
-        reject(deps, res, 405, route.postOnly);
-      }
-      return unanswered.delete(res);
+/**
+ * An express application serving `routes` exactly: paths are case-sensitive and a trailing
+ * slash is another path, as the API server calls exactly the path it was given. A request no
+ * route takes is a 404, another method on a POST route a 405 with `Allow`; a fault of ours is
+ * answered by the one fault handler.
+ */
+function expressApp(deps: AppDependencies, routes: RouteTable, unanswered: UnansweredResponses): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+  for (const [path, route] of Object.entries(routes)) {
+    const entry = app.route(path);
+    if (route.GET) entry.get(expressHandler(route.GET, unanswered));
+    if (route.POST) entry.post(expressHandler(route.POST, unanswered));
+    const { postOnly } = route;
+    if (postOnly) {
+      entry.all(
+        expressHandler((_req, res) => {
+          res.setHeader('Allow', 'POST');
+          reject(deps, res, 405, postOnly);
+        }, unanswered),
+      );
     }
-    let served: void | Promise<void>;
-    try {
-      served = handler(req, res, queryStart === -1 ? '' : url.slice(queryStart + 1));
-    } catch (error) {
-      served = Promise.reject(error);
-    }
-    if (!served) return unanswered.delete(res);
-    served.then(
-      () => unanswered.delete(res),
-      (error: unknown) => {
-        failed(deps, res, error);
-        unanswered.delete(res);
-      },
-    );
-  };
+  }
+  app.use(expressHandler((_req, res) => sendError(res, 404, NOT_FOUND), unanswered));
+  // Four parameters: express tells an error handler from a middleware by its arity.
+  const faults: ErrorRequestHandler = (error: unknown, _req, res, _next) => answerFault(deps, res, error);
+  app.use(faults);
+  return app;
+}
+
+function expressHandler(handler: Handler, unanswered: UnansweredResponses): RequestHandler {
+  return (req, res, next) => serve(handler, req, res, unanswered, next);
+}
+
+/**
+ * Runs a handler with its answer tracked for shutdown; a failure, thrown or rejected, goes to
+ * `fail` (express's `next`, or the fault handler itself on the admission route).
+ */
+function serve(handler: Handler, req: IncomingMessage, res: ServerResponse, unanswered: UnansweredResponses, fail: (error: unknown) => void): void {
+  const url = req.url ?? '';
+  const queryStart = url.indexOf('?');
+  unanswered.add(res);
+  let served: void | Promise<void>;
+  try {
+    served = handler(req, res, queryStart === -1 ? '' : url.slice(queryStart + 1));
+  } catch (error) {
+    served = Promise.reject(error);
+  }
+  if (!served) return unanswered.delete(res);
+  served.then(
+    () => unanswered.delete(res),
+    (error: unknown) => {
+      unanswered.delete(res);
+      fail(error);
+    },
+  );
+}
+
+/**
+ * What the one error-handling middleware does, and the admission route's failures too. A refused request (RequestError, AdmissionReviewError) gets
+ * its 4xx with our own words; anything else is a fault of ours: a 500 without detail for the
+ * client, the stack in the log for operators. A client already gone gets nothing.
+ */
+function answerFault(deps: AppDependencies, res: ServerResponse, error: unknown): void {
+  if (error instanceof ClientGone) return;
+  if (!res.headersSent) {
+    if (error instanceof AdmissionReviewError) return reject(deps, res, 400, error.message);
+    if (error instanceof RequestError) return reject(deps, res, error.status, error.message);
+  }
+  deps.logger.error({ event: 'internal-error', error: errorFields(error) }, 'unexpected error while serving a request');
+  if (res.headersSent) res.destroy();
+  else sendError(res, 500, 'internal error');
 }
 
 /**
@@ -143,18 +221,6 @@ class UnansweredResponses {
   delete(res: ServerResponse): void {
     this.#responses.delete(res);
   }
-}
-
-function failed(deps: AppDependencies, res: ServerResponse, error: unknown): void {
-  if (error instanceof ClientGone) return;
-  if (!res.headersSent) {
-    if (error instanceof AdmissionReviewError) return reject(deps, res, 400, error.message);
-    if (error instanceof RequestError) return reject(deps, res, error.status, error.message);
-  }
-  // Only a fault of ours gets here: log it in full, tell the client nothing about it.
-  deps.logger.error({ event: 'internal-error', error: errorFields(error) }, 'unexpected error while serving a request');
-  if (res.headersSent) res.destroy();
-  else sendError(res, 500, 'internal error');
 }
 
 function reject(deps: AppDependencies, res: ServerResponse, status: number, message: string): void {

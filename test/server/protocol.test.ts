@@ -7,7 +7,7 @@ import { MAX_WARNING_LENGTH } from '../../src/admission/warnings.js';
 import { RULES, parsePolicy, validate } from '../../src/engine/index.js';
 import { exampleFiles, readExample, remote, repositoryFile, stdio } from '../fixtures.js';
 import { admissionReview, type ReviewOverrides } from '../admission/reviews.js';
-import { metricValue, testApp } from './test-app.js';
+import { APPLICATIONS, metricValue, testApp, testApp as makeTestApp, type TestApp } from './test-app.js';
 
 const tokenOverHttp = () => readExample('invalid/credential-over-plaintext.yaml');
 
@@ -143,7 +143,9 @@ describe('POST /validate: what each rule looks like to a client', () => {
   });
 });
 
-describe('POST /validate: bad input gets a clear 4xx, never a 500', () => {
+describe.each(APPLICATIONS)('POST /validate: bad input gets a clear 4xx, never a 500 (%s)', (_name, application) => {
+  const testApp = (): TestApp => makeTestApp(undefined, undefined, application);
+
   it.each([
     ['text/plain', 'hello'],
     ['application/x-www-form-urlencoded', 'a=b'],

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { admissionReview } from '../admission/reviews.js';
 import { remote } from '../fixtures.js';
-import { listening, metricValue, testApp, type TestApp } from './test-app.js';
+import { APPLICATIONS, listening, metricValue, testApp as makeTestApp, type TestApp } from './test-app.js';
 
-describe('routing', () => {
+describe.each(APPLICATIONS)('routing (%s)', (_name, application) => {
+  const testApp = (): TestApp => makeTestApp(undefined, undefined, application);
+
   it('answers HEAD on the operations endpoints like GET, without a body', async () => {
     const { app } = testApp();
     for (const path of ['/healthz', '/readyz', '/metrics']) {
@@ -50,12 +52,12 @@ describe('routing', () => {
   });
 });
 
-describe('a client that leaves before its body is whole', () => {
+describe.each(APPLICATIONS)('a client that leaves before its body is whole (%s)', (_name, application) => {
   let socket: Awaited<ReturnType<typeof listening>>;
   let app: TestApp;
 
   beforeAll(async () => {
-    app = testApp();
+    app = makeTestApp(undefined, undefined, application);
     socket = await listening(app.app);
   });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import { Policy, type NamespaceInfo } from '../../src/engine/index.js';
-import { createWebhookApp } from '../../src/server/app.js';
+import { createExpressApp, createWebhookApp, type AppDependencies } from '../../src/server/app.js';
 import { SchemaDriftLog } from '../../src/server/judge.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
@@ -20,10 +20,24 @@ export interface TestApp {
 }
 
 /**
- * The real application with its real collaborators; only the log goes to memory instead of stdout.
- * `namespaceInfo` stands in for the continuous audit's namespace labels.
+ * The two forms of the HTTPS application: as served (the admission route dispatched before
+ * express's router) and all of it inside express. Tests of what goes on the wire run on both.
  */
-export function testApp(policy: Policy = Policy.builtIn(), namespaceInfo?: (name: string) => NamespaceInfo): TestApp {
+export const APPLICATIONS: readonly (readonly [string, (deps: AppDependencies) => RequestListener])[] = [
+  ['as served', createWebhookApp],
+  ['all in express', createExpressApp],
+];
+
+/**
+ * The real application with its real collaborators; only the log goes to memory instead of stdout.
+ * `namespaceInfo` stands in for the continuous audit's namespace labels; `policy` may be a
+ * function, asked on every judgement, as a policy reload is.
+ */
+export function testApp(
+  policy: Policy | (() => Policy) = Policy.builtIn(),
+  namespaceInfo?: (name: string) => NamespaceInfo,
+  application: (deps: AppDependencies) => RequestListener = createWebhookApp,
+): TestApp {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
@@ -37,7 +51,7 @@ export function testApp(policy: Policy = Policy.builtIn(), namespaceInfo?: (name
   readiness.loaded('certificates');
   const logger = createLogger('debug', sink);
   const drift = new SchemaDriftLog(logger, metrics);
-  const app = createWebhookApp({ policy: () => policy, metrics, readiness, logger, drift, ...(namespaceInfo ? { namespaceInfo } : {}) });
+  const app = application({ policy: typeof policy === 'function' ? policy : () => policy, metrics, readiness, logger, drift, ...(namespaceInfo ? { namespaceInfo } : {}) });
   const logText = (): string => lines.join('');
   return {
     app,
