@@ -14,7 +14,7 @@ const PERCENTILES = [
   { key: 'p90', colour: '#009E73' },
   { key: 'p99', colour: '#D55E00' },
 ];
-const BAR_COLOURS = { ceiling: '#c9ced4', webhook: '#57606a' };
+const BAR_COLOURS = { reference: '#c9ced4', webhook: '#57606a' };
 const DASH = '6 4';
 /** Text is laid out without a font engine: widths in ems, wide enough for the widest likely font. */
 const CHAR_WIDTH = 0.6;
@@ -28,12 +28,12 @@ const LEGEND_ROWS = [386, 406];
 
 /**
  * The latency percentiles of two servers against concurrency, with their throughput beside.
- * `report.servers` holds exactly two: the ceiling (the bare server) first, then the webhook.
+ * `report.servers` holds exactly two: the reference (a bare server: the floor) first, then the webhook.
  * Latencies are in milliseconds; a missing or non-positive figure leaves a gap.
  */
 export function latencyChart(report) {
-  if (report.servers.length !== 2) throw new Error(`latencyChart draws two servers (the ceiling, then the webhook), not ${report.servers.length}`);
-  const [ceiling, webhook] = report.servers;
+  if (report.servers.length !== 2) throw new Error(`latencyChart draws two servers (the reference, then the webhook), not ${report.servers.length}`);
+  const [reference, webhook] = report.servers;
   const { concurrency } = report;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="${escapeXml(FONT)}" role="img">`,
@@ -42,17 +42,17 @@ export function latencyChart(report) {
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     // A long title is set smaller rather than cut off by the edge.
     text(24, 30, report.title, { size: Math.min(TITLE_SIZE, Math.floor((WIDTH - 48) / (report.title.length * BOLD_CHAR_WIDTH))), weight: 'bold' }),
-    ...latencyPanel(concurrency, ceiling, webhook),
-    ...throughputPanel(concurrency, ceiling, webhook),
-    ...legend(ceiling, webhook),
+    ...latencyPanel(concurrency, reference, webhook),
+    ...throughputPanel(concurrency, reference, webhook),
+    ...legend(reference, webhook),
     '</svg>',
     '',
   ].join('\n');
 }
 
-function latencyPanel(concurrency, ceiling, webhook) {
+function latencyPanel(concurrency, reference, webhook) {
   const panel = LATENCY_PANEL;
-  const values = [ceiling, webhook].flatMap((server) =>
+  const values = [reference, webhook].flatMap((server) =>
     concurrency.flatMap((level) => PERCENTILES.map(({ key }) => server.byConcurrency[level]?.[key])),
   );
   const { ticks, y } = logScale(values.filter(isPositive), panel);
@@ -66,8 +66,8 @@ function latencyPanel(concurrency, ceiling, webhook) {
     ...categoryAxis(concurrency, x, panel),
     text(22, (panel.top + panel.bottom) / 2, 'latency (ms, log scale)', { anchor: 'middle', colour: MUTED, rotate: true }),
   ];
-  // The ceiling first, so that where the lines meet the webhook's solid line stays on top.
-  for (const [server, dashed] of [[ceiling, true], [webhook, false]]) {
+  // The reference first, so that where the lines meet the webhook's solid line stays on top.
+  for (const [server, dashed] of [[reference, true], [webhook, false]]) {
     for (const { key, colour } of PERCENTILES) {
       const points = concurrency.map((level, index) => {
         const value = server.byConcurrency[level]?.[key];
@@ -76,7 +76,7 @@ function latencyPanel(concurrency, ceiling, webhook) {
       parts.push(...runs(points).map((run) => polyline(run, colour, dashed)));
       for (const point of points.filter(Boolean)) {
         const label = `${server.name}, ${key} at concurrency ${point.level}: ${formatMs(point.value)}`;
-        // Hollow markers for the ceiling, filled for the webhook: told apart where lines overlap.
+        // Hollow markers for the reference, filled for the webhook: told apart where lines overlap.
         parts.push(
           `<circle cx="${n(point.x)}" cy="${n(point.y)}" r="3.5" fill="${dashed ? '#ffffff' : colour}" stroke="${colour}" stroke-width="1.5"><title>${escapeXml(label)}</title></circle>`,
         );
@@ -86,9 +86,9 @@ function latencyPanel(concurrency, ceiling, webhook) {
   return parts;
 }
 
-function throughputPanel(concurrency, ceiling, webhook) {
+function throughputPanel(concurrency, reference, webhook) {
   const panel = THROUGHPUT_PANEL;
-  const rates = [ceiling, webhook].flatMap((server) => concurrency.map((level) => server.byConcurrency[level]?.rps)).filter(isPositive);
+  const rates = [reference, webhook].flatMap((server) => concurrency.map((level) => server.byConcurrency[level]?.rps)).filter(isPositive);
   // Headroom above the tallest bar for the ratio written over it.
   const { ticks, y } = linearScale(Math.max(1, ...rates) * 1.12, panel);
   const x = categoryScale(concurrency, panel);
@@ -103,7 +103,7 @@ function throughputPanel(concurrency, ceiling, webhook) {
   ];
   concurrency.forEach((level, index) => {
     const pair = [
-      { server: ceiling, fill: BAR_COLOURS.ceiling, left: x(index) - barWidth - 1 },
+      { server: reference, fill: BAR_COLOURS.reference, left: x(index) - barWidth - 1 },
       { server: webhook, fill: BAR_COLOURS.webhook, left: x(index) + 1 },
     ].map((bar) => ({ ...bar, rps: bar.server.byConcurrency[level]?.rps }));
     for (const bar of pair.filter((candidate) => isPositive(candidate.rps))) {
@@ -112,10 +112,10 @@ function throughputPanel(concurrency, ceiling, webhook) {
         `<rect x="${n(bar.left)}" y="${n(y(bar.rps))}" width="${n(barWidth)}" height="${n(panel.bottom - y(bar.rps))}" fill="${bar.fill}"><title>${escapeXml(label)}</title></rect>`,
       );
     }
-    const [ceilingRps, webhookRps] = pair.map((bar) => bar.rps);
-    if (isPositive(ceilingRps) && isPositive(webhookRps)) {
-      const top = y(Math.max(ceilingRps, webhookRps));
-      parts.push(text(x(index), top - 6, `${(webhookRps / ceilingRps).toFixed(2)}×`, { anchor: 'middle', size: 11, weight: 'bold' }));
+    const [referenceRps, webhookRps] = pair.map((bar) => bar.rps);
+    if (isPositive(referenceRps) && isPositive(webhookRps)) {
+      const top = y(Math.max(referenceRps, webhookRps));
+      parts.push(text(x(index), top - 6, `${(webhookRps / referenceRps).toFixed(2)}×`, { anchor: 'middle', size: 11, weight: 'bold' }));
     }
   });
   parts.push(...categoryAxis(concurrency, x, panel));
@@ -132,7 +132,7 @@ function categoryAxis(concurrency, x, panel) {
 }
 
 /** Percentile colours on the first row, the servers' line and bar styles on the second. */
-function legend(ceiling, webhook) {
+function legend(reference, webhook) {
   const parts = [];
   let x = LATENCY_PANEL.left;
   for (const { key, colour } of PERCENTILES) {
@@ -140,12 +140,12 @@ function legend(ceiling, webhook) {
     x += 30 + textWidth(key) + 24;
   }
   x = LATENCY_PANEL.left;
-  for (const [server, dashed] of [[webhook, false], [ceiling, true]]) {
+  for (const [server, dashed] of [[webhook, false], [reference, true]]) {
     parts.push(sampleLine(x, LEGEND_ROWS[1], INK, dashed), text(x + 30, LEGEND_ROWS[1] + 4, server.name));
     x += 30 + textWidth(server.name) + 24;
   }
   [
-    [ceiling, BAR_COLOURS.ceiling],
+    [reference, BAR_COLOURS.reference],
     [webhook, BAR_COLOURS.webhook],
   ].forEach(([server, fill], index) => {
     const row = LEGEND_ROWS[index];

@@ -32,7 +32,8 @@ export function positiveNumber(script, flag, text, { fractions = false } = {}) {
   return value;
 }
 
-function usageError(script, message) {
+/** One line on standard error and exit 2. */
+export function usageError(script, message) {
   console.error(`${script}: ${message}`);
   process.exit(2);
 }

@@ -85,7 +85,8 @@ function storedMetadata(object, n, generation) {
   };
 }
 
-function review(object, n) {
+/** `before`: the spec of the old version of an UPDATE, when the edit changed more than its description. */
+function review(object, n, before) {
   const isUpdate = n % UPDATE_EVERY === UPDATE_EVERY - 1;
   const stored = { ...object, metadata: storedMetadata(object, n, isUpdate ? 3 : 1) };
   const group = { group: 'muster.giantswarm.io', version: 'v1alpha1' };
@@ -114,9 +115,11 @@ function review(object, n) {
         },
       },
       object: stored,
-      // The old version differs as an edit would: an older generation and description.
+      // The old version differs as an edit would: an older generation and description, or for a
+      // denied review a valid spec, so that the edit brings the problem and ratcheting lets
+      // nothing through.
       oldObject: isUpdate
-        ? { ...stored, metadata: { ...stored.metadata, generation: 2 }, spec: { ...stored.spec, description: 'before the edit' } }
+        ? { ...stored, metadata: { ...stored.metadata, generation: 2 }, spec: before ?? { ...stored.spec, description: 'before the edit' } }
         : null,
       dryRun: false,
       options: {
@@ -145,7 +148,7 @@ export function buildPayloads() {
     );
     const examples = groups[kind];
     const object = examples[taken[kind]++ % examples.length];
-    const body = review(object, n);
+    const body = review(object, n, kind === 'denied' ? groups.allowed[0].spec : undefined);
     payloads.push({ body: JSON.stringify(body), expected: kind, operation: body.request.operation });
   }
   checkMix(payloads);
@@ -157,7 +160,8 @@ function checkMix(payloads) {
   const counts = { allowed: 0, denied: 0, warned: 0 };
   for (const payload of payloads) {
     const { request } = JSON.parse(payload.body);
-    const judged = outcome(validate(request.object, { context: 'admission' }));
+    // As the webhook judges it: an UPDATE against its old object.
+    const judged = outcome(validate(request.object, { context: 'admission', ...(request.operation === 'UPDATE' ? { oldObject: request.oldObject } : {}) }));
     if (judged !== payload.expected) throw new Error(`payload ${request.uid}: expected ${payload.expected}, the engine says ${judged}`);
     counts[judged]++;
     const size = Buffer.byteLength(payload.body);

@@ -1,35 +1,51 @@
-// `npm run bench`: the webhook against the bare-Node ceiling and floor, side by side in one run.
+// `npm run bench`: the webhook against the bare-Node ceiling and floor, side by side in one run,
+// with its variant whose admission route goes through express's router.
 //
-//   npm run bench [-- --seconds 10 --rounds 2 --concurrency 1,16,64]
+//   npm run bench [-- --seconds 10 --rounds 2 --concurrency 1,16,64 --pace 5]
+//   npm run bench -- --servers floor,webhook --baseline ../other-checkout   this build against another
 //   npm run bench -- --soak 60      RSS over a minute of load, to catch a leak
 //   npm run bench -- --profile      a CPU profile of the webhook under load, and where its time goes
 //
 // The servers run as child processes with the same certificate, TLS settings and environment
 // (bench/ceiling-server.mjs tells the ceiling from the floor); the load comes from a process of
 // its own (bench/load.mjs). Each concurrency is measured in rounds in which the servers take
-// turns, ceiling, floor, webhook, ceiling, floor, webhook, so that the machine's drift falls on all.
+// turns, ceiling, floor, webhook, ceiling, floor, webhook, so that the machine's drift falls on
+// all; then the paced mode, one connection with a review every --pace ms, in the same turns.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencyChart } from './chart.mjs';
-import { positiveNumber, readOptions, requireBuild } from './command.mjs';
+import { positiveNumber, readOptions, requireBuild, usageError } from './command.mjs';
 import { summarizeProfile } from './profile.mjs';
 import { fileStamp, formatInteger, formatMiB, formatMs, formatRatio, latencySummary, table } from './stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
 
-/** The issue's targets, checked at concurrency 16. */
-const TARGETS = { concurrency: 16, minRatio: 0.7, maxP99Ms: 5, maxRssBytes: 150 * 1024 * 1024 };
+/** The targets, against the floor in the same run: throughput ratios by concurrency, the paced mode's margins. */
+const TARGETS = {
+  minFloorRatio: { 1: 0.75, 16: 0.5 },
+  pacedP50MarginMs: 0.1,
+  pacedP99MarginMs: 0.5,
+  maxRssBytes: 120 * 1024 * 1024,
+};
 
-const NAMES = {
+/**
+ * When the admission route inside express costs more than this against the served webhook, the
+ * route is answered before express's router (src/server/app.ts).
+ */
+const EXPRESS_LIMITS = { maxThroughputLoss: 0.1, maxP50AddedMsAtC1: 0.05 };
+
+const ALL_NAMES = {
   ceiling: 'node:https (ceiling)',
   floor: 'node:https + JSON.parse (floor)',
   webhook: 'mcpserver-webhook',
+  express: 'webhook, admission in express',
+  baseline: 'mcpserver-webhook at --baseline',
 };
 
 const SCRIPT = 'bench/run.mjs';
@@ -39,15 +55,25 @@ const options = readOptions(
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '1,16,64' },
+    pace: { type: 'string', default: '5' },
+    servers: { type: 'string', default: 'ceiling,floor,webhook,express' },
+    baseline: { type: 'string' },
     soak: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
-  `${SCRIPT} [--seconds N] [--rounds N] [--concurrency N,N,...] [--soak N | --profile]`,
+  `${SCRIPT} [--seconds N] [--rounds N] [--concurrency N,N,...] [--pace MS] [--servers ceiling,floor,webhook,express] [--baseline DIR] [--soak N | --profile]`,
 );
 const seconds = positiveNumber(SCRIPT, '--seconds', options.seconds);
 const rounds = positiveNumber(SCRIPT, '--rounds', options.rounds);
 const levels = options.concurrency.split(',').map((level) => positiveNumber(SCRIPT, '--concurrency', level));
 const soakSeconds = options.soak === undefined ? undefined : positiveNumber(SCRIPT, '--soak', options.soak);
+const paceMs = positiveNumber(SCRIPT, '--pace', options.pace, { fractions: true });
+const chosen = options.servers.split(',');
+for (const key of chosen) if (!['ceiling', 'floor', 'webhook', 'express'].includes(key)) usageError(SCRIPT, `--servers takes ceiling, floor, webhook and express, not ${JSON.stringify(key)}`);
+// The baseline: another checkout of the project, built, whose webhook takes its turn with the others.
+const baselineRoot = options.baseline === undefined ? undefined : resolvePath(options.baseline);
+if (baselineRoot !== undefined && !existsSync(join(baselineRoot, 'dist', 'cli', 'main.js'))) usageError(SCRIPT, `--baseline ${options.baseline} holds no built checkout (dist/cli/main.js): run npm ci there`);
+const NAMES = Object.fromEntries(Object.entries(ALL_NAMES).filter(([key]) => chosen.includes(key) || (key === 'baseline' && baselineRoot)));
 
 // payloads.mjs imports the build, so a missing dist/ must be caught before it is loaded.
 requireBuild(SCRIPT);
@@ -63,19 +89,27 @@ try {
   const { ensureDevCertificates } = await import('../dist/server/certificates.js');
   const { caFile } = await ensureDevCertificates(join(work, 'certs'));
   const ca = readFileSync(caFile);
-  const ceilingArgs = [join(ROOT, 'bench', 'ceiling-server.mjs'), '--cert-dir', join(work, 'certs')];
-  const webhookArgs = [join(ROOT, 'bin', 'mcpserver-webhook.js'), 'serve', '--cert-dir', join(work, 'certs')];
+  const certDir = join(work, 'certs');
+  const ceilingArgs = [join(ROOT, 'bench', 'ceiling-server.mjs'), '--cert-dir', certDir];
+  const webhookArgs = (root) => [join(root, 'bin', 'mcpserver-webhook.js'), 'serve', '--cert-dir', certDir];
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
-  // Each is stopped in `finally` as soon as it runs, even if the next fails to start.
-  const ceiling = servers[servers.push(await startServer('ceiling', NAMES.ceiling, ceilingArgs, ca)) - 1];
-  const floor = servers[servers.push(await startServer('floor', NAMES.floor, [...ceilingArgs, '--parse'], ca)) - 1];
-  const webhook = servers[servers.push(await startServer('webhook', NAMES.webhook, [...profiling, ...webhookArgs], ca)) - 1];
-  await checkAnswers(webhook, ca);
+  const commands = {
+    ceiling: ceilingArgs,
+    floor: [...ceilingArgs, '--parse'],
+    webhook: [...profiling, ...webhookArgs(ROOT)],
+    express: [join(ROOT, 'bench', 'express-admission-server.mjs'), '--cert-dir', certDir],
+    baseline: baselineRoot && webhookArgs(baselineRoot),
+  };
+  // Each is pushed as soon as it runs, so that `finally` stops it even if the next fails to start.
+  for (const key of Object.keys(NAMES)) servers.push(await startServer(key, NAMES[key], commands[key], ca, key === 'baseline' ? baselineRoot : ROOT));
+  for (const server of servers) if (server.key !== 'ceiling' && server.key !== 'floor') await checkAnswers(server, ca);
   console.log(`mix: ${JSON.stringify(describeMix(payloads))}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${formatMiB(totalmem())}, Node.js ${process.version}\n`);
   for (const server of servers) await trial(server, 16, 3); // warm-up: JIT, TLS sessions, caches
 
-  if (soakSeconds !== undefined) await soak([ceiling, webhook], soakSeconds);
+  const webhook = servers.find((server) => server.key === 'webhook');
+  const ceiling = servers.find((server) => server.key === 'ceiling');
+  if (soakSeconds !== undefined) await soak([ceiling, webhook].filter(Boolean), soakSeconds);
   else if (options.profile) await profile(webhook);
   else await compare(servers);
 } finally {
@@ -83,19 +117,23 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** The comparison: every concurrency, `rounds` rounds in which each server takes its turn. */
+/**
+ * The comparison: every concurrency, then the paced mode, `rounds` rounds in which each server
+ * takes its turn. A paced entry has `connections: 'paced'`.
+ */
 async function compare(all) {
   const trials = [];
-  for (const connections of levels) {
+  const turns = [...levels, 'paced'];
+  for (const connections of turns) {
     for (let round = 0; round < rounds; round++) {
       for (const server of all) {
         const result = await trial(server, connections, seconds);
-        process.stderr.write(`  c${connections} round ${round + 1} ${server.name}: ${formatInteger(result.rps)} req/s\n`);
+        process.stderr.write(`  ${connections === 'paced' ? 'paced' : `c${connections}`} round ${round + 1} ${server.name}: ${formatInteger(result.rps)} req/s, p50 ${formatMs(result.p50)} ms\n`);
         trials.push(result);
       }
     }
   }
-  const summary = levels.map((connections) => ({
+  const summary = turns.map((connections) => ({
     connections,
     ...Object.fromEntries(all.map((server) => [server.key, combine(trials.filter((t) => t.server === server.name && t.connections === connections))])),
   }));
@@ -103,7 +141,7 @@ async function compare(all) {
   const run = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
-    options: { seconds, rounds, concurrency: levels },
+    options: { seconds, rounds, concurrency: levels, paceMs, baseline: baselineRoot === undefined ? undefined : relative(baselineRoot) },
     mix: describeMix(payloads),
     servers: NAMES,
     summary,
@@ -112,8 +150,12 @@ async function compare(all) {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `bench-${fileStamp()}.json`);
   writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
-  writeFileSync(join(RESULTS, 'latency.svg'), latencyChart(chartReport(run)));
-  console.log(`\nraw results: ${relative(file)}; chart: ${relative(join(RESULTS, 'latency.svg'))}`);
+  let chart = '';
+  if (NAMES.floor && NAMES.webhook) {
+    writeFileSync(join(RESULTS, 'latency.svg'), latencyChart(chartReport(run)));
+    chart = `; chart: ${relative(join(RESULTS, 'latency.svg'))}`;
+  }
+  console.log(`\nraw results: ${relative(file)}${chart}`);
 }
 
 /**
@@ -165,7 +207,7 @@ async function profile(webhook) {
   console.log(`\nprofile: ${relative(kept)} (open it in Chrome DevTools, Performance tab)`);
 }
 
-/** One server under load for `trialSeconds`, with its RSS and CPU time watched from outside. */
+/** One server under load for `trialSeconds` (`connections` a number, or 'paced'), with its RSS and CPU time watched from outside. */
 async function trial(server, connections, trialSeconds, rssEveryMs = 100) {
   const latenciesFile = join(work, 'latencies.bin');
   const cpuBefore = cpuSeconds(server.pid);
@@ -173,7 +215,8 @@ async function trial(server, connections, trialSeconds, rssEveryMs = 100) {
   const sampler = setInterval(() => rssSamples.push(residentBytes(server.pid)), rssEveryMs);
   let load;
   try {
-    load = await runLoad({ url: `https://127.0.0.1:${server.port}/validate`, connections, seconds: trialSeconds, payloadsFile, latenciesFile });
+    const pacing = connections === 'paced' ? { connections: 1, paceMs } : { connections };
+    load = await runLoad({ url: `https://127.0.0.1:${server.port}/validate`, ...pacing, seconds: trialSeconds, payloadsFile, latenciesFile });
   } finally {
     clearInterval(sampler);
   }
@@ -222,12 +265,16 @@ function combine(trialsOfOne) {
 }
 
 function printSummary(summary) {
+  const keys = Object.keys(NAMES);
+  const ratio = (entry, key, of) => (entry[of] ? formatRatio(entry[key].rps / entry[of].rps) : 'n/a');
   for (const entry of summary) {
-    const { connections, ceiling, floor, webhook } = entry;
-    console.log(`\nconcurrency ${connections}: ${rounds} rounds of ${seconds} s per server, taking turns`);
+    const { connections } = entry;
+    const paced = connections === 'paced';
+    console.log(`\n${paced ? `paced: one connection, a review every ${paceMs} ms` : `concurrency ${connections}`}: ${rounds} rounds of ${seconds} s per server, taking turns`);
     const row = (key) => [
       NAMES[key],
       formatInteger(entry[key].rps),
+      entry.floor ? ratio(entry, key, 'floor') : '',
       formatMs(entry[key].p50),
       formatMs(entry[key].p90),
       formatMs(entry[key].p99),
@@ -236,33 +283,73 @@ function printSummary(summary) {
       formatMiB(entry[key].peakRssBytes),
       formatMs(entry[key].serverCpuMsPerRequest),
     ];
-    console.log(table([['server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS', 'CPU ms/req'], row('ceiling'), row('floor'), row('webhook')]));
-    console.log(
-      `throughput: webhook / ceiling ${formatRatio(webhook.rps / ceiling.rps)}, webhook / floor ${formatRatio(webhook.rps / floor.rps)}, floor / ceiling ${formatRatio(floor.rps / ceiling.rps)}; ` +
-        `CPU per request: webhook / ceiling ${formatRatio(webhook.serverCpuMsPerRequest / ceiling.serverCpuMsPerRequest)}`,
-    );
+    console.log(table([['server', 'req/s', '/ floor', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS', 'CPU ms/req'], ...keys.map(row)]));
   }
-  const at = summary.find((entry) => entry.connections === TARGETS.concurrency);
-  if (!at) return;
-  const peakRss = Math.max(...summary.map((entry) => entry.webhook.peakRssBytes));
-  const checks = [
-    [`throughput at c${TARGETS.concurrency} >= ${TARGETS.minRatio} of the ceiling`, at.webhook.rps / at.ceiling.rps >= TARGETS.minRatio, formatRatio(at.webhook.rps / at.ceiling.rps)],
-    [`p99 at c${TARGETS.concurrency} < ${TARGETS.maxP99Ms} ms`, at.webhook.p99 < TARGETS.maxP99Ms, `${formatMs(at.webhook.p99)} ms`],
-    [`peak RSS < ${formatMiB(TARGETS.maxRssBytes)}`, Number.isNaN(peakRss) ? undefined : peakRss < TARGETS.maxRssBytes, formatMiB(peakRss)],
-    ['no errors', summary.every((entry) => Object.keys(NAMES).every((key) => entry[key].errors === 0)), ''],
-  ];
+  const floorChecks = [];
+  const webhookAt = (connections) => summary.find((entry) => entry.connections === connections);
+  if (NAMES.floor && NAMES.webhook) {
+    for (const [connections, minRatio] of Object.entries(TARGETS.minFloorRatio)) {
+      const at = webhookAt(Number(connections));
+      if (!at) continue;
+      const value = at.webhook.rps / at.floor.rps;
+      floorChecks.push([`throughput at c${connections} >= ${minRatio} of the floor`, value >= minRatio, formatRatio(value)]);
+    }
+    const paced = webhookAt('paced');
+    const p50Margin = paced.webhook.p50 - paced.floor.p50;
+    const p99Margin = paced.webhook.p99 - paced.floor.p99;
+    floorChecks.push([`paced p50 within ${TARGETS.pacedP50MarginMs} ms of the floor's`, p50Margin <= TARGETS.pacedP50MarginMs, `${signedMs(p50Margin)} ms`]);
+    floorChecks.push([`paced p99 within ${TARGETS.pacedP99MarginMs} ms of the floor's`, p99Margin <= TARGETS.pacedP99MarginMs, `${signedMs(p99Margin)} ms`]);
+  }
+  if (NAMES.webhook) {
+    const peakRss = Math.max(...summary.filter((entry) => entry.connections !== 'paced').map((entry) => entry.webhook.peakRssBytes));
+    floorChecks.push([`peak RSS under load < ${formatMiB(TARGETS.maxRssBytes)}`, Number.isNaN(peakRss) ? undefined : peakRss < TARGETS.maxRssBytes, formatMiB(peakRss)]);
+  }
+  floorChecks.push(['no errors', summary.every((entry) => keys.every((key) => entry[key].errors === 0)), '']);
   console.log('\ntargets:');
   const verdict = (met) => (met === undefined ? 'n/a   ' : met ? 'met   ' : 'MISSED');
-  for (const [what, met, figure] of checks) console.log(`  ${verdict(met)}  ${what}${figure ? `: ${figure}` : ''}`);
+  for (const [what, met, figure] of floorChecks) console.log(`  ${verdict(met)}  ${what}${figure ? `: ${figure}` : ''}`);
+  if (NAMES.webhook && NAMES.express) printExpressDecision(summary);
+}
+
+/** What the admission route inside express costs against the served webhook, and what follows. */
+function printExpressDecision(summary) {
+  console.log('\nthe admission route inside express, against the served webhook:');
+  const reasons = [];
+  for (const entry of summary) {
+    if (entry.connections === 'paced') continue;
+    const loss = 1 - entry.express.rps / entry.webhook.rps;
+    const addedP50 = entry.express.p50 - entry.webhook.p50;
+    const cpu = entry.express.serverCpuMsPerRequest - entry.webhook.serverCpuMsPerRequest;
+    console.log(`  c${entry.connections}: throughput ${signedPercent(-loss)}, p50 ${signedMs(addedP50)} ms, CPU ${signedMs(cpu)} ms a review`);
+    if (loss > EXPRESS_LIMITS.maxThroughputLoss) reasons.push(`c${entry.connections} loses ${(loss * 100).toFixed(0)}% of throughput`);
+    if (entry.connections === 1 && addedP50 > EXPRESS_LIMITS.maxP50AddedMsAtC1) reasons.push(`c1 adds ${formatMs(addedP50)} ms at p50`);
+  }
+  const paced = summary.find((entry) => entry.connections === 'paced');
+  console.log(`  paced: p50 ${signedMs(paced.express.p50 - paced.webhook.p50)} ms, p99 ${signedMs(paced.express.p99 - paced.webhook.p99)} ms`);
+  const limits = `more than ${EXPRESS_LIMITS.maxThroughputLoss * 100}% of throughput or ${EXPRESS_LIMITS.maxP50AddedMsAtC1} ms at p50 at c1`;
+  console.log(
+    reasons.length > 0
+      ? `  => answer the admission route before express's router: ${reasons.join(', ')} (limit: ${limits})`
+      : `  => express may route the admission path: it costs no ${limits}`,
+  );
+}
+
+function signedMs(value) {
+  return `${value >= 0 ? '+' : '−'}${formatMs(Math.abs(value))}`;
+}
+
+function signedPercent(value) {
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
 }
 
 function chartReport(run) {
-  const byConcurrency = (side) => Object.fromEntries(run.summary.map((entry) => [entry.connections, entry[side]]));
+  const levelsOnly = run.summary.filter((entry) => entry.connections !== 'paced');
+  const byConcurrency = (side) => Object.fromEntries(levelsOnly.map((entry) => [entry.connections, entry[side]]));
   return {
     title: `Admission latency and throughput, ${run.machine.cpus} cores, ${run.options.rounds} × ${run.options.seconds} s per point (${run.date.slice(0, 10)})`,
     concurrency: run.options.concurrency,
     servers: [
-      { name: NAMES.ceiling, byConcurrency: byConcurrency('ceiling') },
+      { name: NAMES.floor, byConcurrency: byConcurrency('floor') },
       { name: NAMES.webhook, byConcurrency: byConcurrency('webhook') },
     ],
   };
@@ -281,12 +368,12 @@ async function checkAnswers(webhook, ca) {
   }
 }
 
-async function startServer(key, name, args, ca) {
+async function startServer(key, name, args, ca, cwd) {
   const port = await freePort();
   const log = join(work, `${key}.log`);
   // The same small environment for both: nothing of the caller's (PORT, LOG_LEVEL, ...) leaks in.
   const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? tmpdir() };
-  const child = spawn(process.execPath, [...args, '--port', String(port)], { cwd: ROOT, env, stdio: ['ignore', openSync(log, 'w'), 'pipe'] });
+  const child = spawn(process.execPath, [...args, '--port', String(port)], { cwd, env, stdio: ['ignore', openSync(log, 'w'), 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
