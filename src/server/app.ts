@@ -5,7 +5,7 @@ import { ClientGone, readJsonBody, RequestError } from './json-body.js';
 import { errorFields } from '../telemetry/logger.js';
 import type { Readiness } from './readiness.js';
 import type { JudgeDependencies } from './judge.js';
-import { answerReview } from './review-handler.js';
+import { judgeReview, recordDecision } from './review-handler.js';
 import { answerVerdict, MAX_VERDICT_BODY_BYTES, VERDICT_PATH } from './verdict-route.js';
 
 /**
@@ -79,8 +79,11 @@ export function createOperationsApp(deps: AppDependencies): Express {
 /** Every route of the HTTPS application: the one place that decides them. */
 function webhookRoutes(deps: AppDependencies): RouteTable {
   return {
-    [ADMISSION_PATH]: jsonRoute(deps, MAX_BODY_BYTES, 'AdmissionReview', (body, _query, receivedAt) => answerReview(body, receivedAt, deps)),
-    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => answerVerdict(body, query, deps)),
+    [ADMISSION_PATH]: jsonRoute(deps, MAX_BODY_BYTES, 'AdmissionReview', (body, _query, receivedAt) => {
+      const judged = judgeReview(body, deps);
+      return { answer: judged.answer, record: (answeredAt) => recordDecision(judged, receivedAt, answeredAt, deps) };
+    }),
+    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => ({ answer: answerVerdict(body, query, deps) })),
     ...operationsRoutes(deps),
   };
 }
@@ -104,22 +107,44 @@ function operationsRoutes(deps: AppDependencies): RouteTable {
 }
 
 /**
- * A POST route that reads a JSON body and answers with what `answer` makes of it. `receivedAt`
- * is `process.hrtime.bigint()` at the request's arrival, so a latency includes the parsing.
+ * What a JSON route makes of a body: the answer, and maybe what to record about it once the
+ * answer has left (`answeredAt`: `process.hrtime.bigint()` when it was handed to the connection).
  */
-function jsonRoute(deps: AppDependencies, limit: number, expected: string, answer: (body: unknown, query: string, receivedAt: bigint) => unknown): Route {
+interface JsonAnswer {
+  readonly answer: unknown;
+  readonly record?: (answeredAt: bigint) => void;
+}
+
+/**
+ * A POST route that reads a JSON body and answers with what `answer` makes of it. `receivedAt`
+ * is `process.hrtime.bigint()` at the request's arrival, so a latency includes the parsing. The
+ * record is made after the turn of the event loop in which the answer was written (Node sends
+ * it in a tick of that turn): metrics and the log line never delay an answer.
+ */
+function jsonRoute(deps: AppDependencies, limit: number, expected: string, answer: (body: unknown, query: string, receivedAt: bigint) => JsonAnswer): Route {
   return {
     postOnly: `use POST to send an ${expected}`,
     POST: async (req, res, query) => {
       const receivedAt = process.hrtime.bigint();
       deps.metrics.inFlight.inc();
       try {
-        sendJson(res, 200, answer(await readJsonBody(req, limit, expected), query, receivedAt));
+        const { answer: value, record } = answer(await readJsonBody(req, limit, expected), query, receivedAt);
+        sendJson(res, 200, value);
+        if (record) setImmediate(recordAfterAnswer, deps, record, process.hrtime.bigint());
       } finally {
         deps.metrics.inFlight.dec();
       }
     },
   };
+}
+
+/** Runs outside any request: a failure is logged as ours, never thrown into the event loop. */
+function recordAfterAnswer(deps: AppDependencies, record: (answeredAt: bigint) => void, answeredAt: bigint): void {
+  try {
+    record(answeredAt);
+  } catch (error) {
+    deps.logger.error({ event: 'internal-error', error: errorFields(error) }, 'unexpected error while recording an answer');
+  }
 }
 
 /**

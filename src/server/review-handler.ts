@@ -5,6 +5,7 @@ import { triage } from '../admission/triage.js';
 import { logDecision } from './decision-log.js';
 import { judgeForRequest, type JudgeDependencies } from './judge.js';
 import type { Decision } from '../telemetry/metrics.js';
+import type { Verdict } from '../engine/index.js';
 
 /**
  * Answers one AdmissionReview: the only place where the admission protocol, the engine, the
@@ -12,6 +13,26 @@ import type { Decision } from '../telemetry/metrics.js';
  * `receivedAt` is `process.hrtime.bigint()` at the request's arrival, so latency includes parsing.
  */
 export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDependencies): AdmissionReviewResponse {
+  const judged = judgeReview(body, deps);
+  recordDecision(judged, receivedAt, process.hrtime.bigint(), deps);
+  return judged.answer;
+}
+
+/** A review judged, with what its decision record needs. */
+export interface JudgedReview {
+  readonly answer: AdmissionReviewResponse;
+  readonly request: AdmissionRequest;
+  readonly scope: ReturnType<typeof triage>;
+  readonly name: string;
+  readonly verdict: Verdict | undefined;
+}
+
+/**
+ * The answer to one review, without recording it: the server sends the answer first and
+ * records it after (recordDecision), so that neither the metrics nor the log line stand
+ * between a review and its answer.
+ */
+export function judgeReview(body: unknown, deps: JudgeDependencies): JudgedReview {
   const review = parseAdmissionReview(body);
   const { request } = review;
   const scope = triage(request);
@@ -33,10 +54,18 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDepen
         )
       : undefined;
   const response = verdict ? judgedResponse(request.uid, verdict, name) : allowedWithoutCheck(request.uid);
+  return { answer: reviewResponse(review, response), request, scope, name, verdict };
+}
 
+/**
+ * Counts a judged review in the metrics and writes its decision line: one per review.
+ * `answeredAt` is `process.hrtime.bigint()` when its answer was handed to the connection.
+ */
+export function recordDecision(judged: JudgedReview, receivedAt: bigint, answeredAt: bigint, deps: JudgeDependencies): void {
+  const { request, scope, name, verdict } = judged;
   const decision: Decision = verdict === undefined ? 'skipped' : verdict.allowed ? 'allowed' : 'denied';
   const findings = verdict ? [...verdict.denials, ...verdict.warnings, ...verdict.audits] : [];
-  const seconds = Number(process.hrtime.bigint() - receivedAt) / 1e9;
+  const seconds = Number(answeredAt - receivedAt) / 1e9;
   deps.metrics.requests.inc({ operation: request.operation, decision });
   deps.metrics.duration.observe(seconds);
   for (const { rule, action, ratcheted } of findings) {
@@ -55,10 +84,9 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDepen
     decision,
     ...(scope === 'judge' ? {} : { skipReason: scope }),
     findings: findings.map(({ rule, path, action, preexisting, ratcheted }) => ({ rule, path, action, ...(preexisting ? { preexisting } : {}), ...(ratcheted ? { ratcheted } : {}) })),
-    warnings: response.warnings ?? [],
+    warnings: judged.answer.response.warnings ?? [],
     latencyMs: Math.round(seconds * 1e6) / 1e3,
   });
-  return reviewResponse(review, response);
 }
 
 /** The name in the request, or in the object (a CREATE may carry it only there). */
