@@ -53,7 +53,9 @@ export function validate(object: unknown, options: ValidateOptions): Verdict {
   // cluster's CRD, so what our schema refuses is drift between the two (see Rule.manifestOnly).
   const drift: SchemaDrift[] =
     options.context === 'admission' ? schemaIssues.map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField })) : [];
-  if (options.oldObject === undefined || options.oldObject === null) return buildVerdict(findings, drift);
+  // Ratcheting only ever changes a finding of the new object: without one, the old object need
+  // not be judged (most UPDATEs, which change a valid object into another).
+  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, drift);
   const before = judge(options.oldObject, table, schema, undefined).findings;
   return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), drift);
 }

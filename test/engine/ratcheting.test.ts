@@ -66,6 +66,18 @@ describe('ratcheting on UPDATE', () => {
     }
   });
 
+  it('judges the old object only when the new one has a finding that ratcheting could change', () => {
+    let reads = 0;
+    const watchedOld = new Proxy(existing, { get: (target, key, receiver) => (reads++, Reflect.get(target, key, receiver)) });
+    const clean = remote();
+    const verdict = validate(clean, { context: 'admission', oldObject: watchedOld });
+    expect(verdict).toEqual(validate(clean, { context: 'admission' }));
+    expect([...verdict.denials, ...verdict.warnings, ...verdict.audits]).toEqual([]);
+    expect(reads).toBe(0);
+    validate(labelled(existing, { team: 'a' }), { context: 'admission', oldObject: watchedOld });
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it('never lets through an object it could not check', () => {
     const huge = withSpec(existing, { args: Array.from({ length: 20_000 }, () => 'x') });
     expect(validate(huge, { context: 'admission', oldObject: huge }).allowed).toBe(false);
