@@ -2,7 +2,7 @@
 // with its variant whose admission route goes through express's router.
 //
 //   npm run bench [-- --seconds 10 --rounds 2 --concurrency 1,16,64 --pace 5]
-//   npm run bench -- --servers floor,webhook --baseline ../other-checkout   this build against another
+//   npm run bench -- --servers floor,webhook --baseline ../other-checkout   this build against others (repeatable)
 //   npm run bench -- --soak 60      RSS over a minute of load, to catch a leak
 //   npm run bench -- --profile      a CPU profile of the webhook under load, and where its time goes
 //
@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencyChart } from './chart.mjs';
 import { positiveNumber, readOptions, requireBuild, usageError } from './command.mjs';
@@ -45,7 +45,6 @@ const ALL_NAMES = {
   floor: 'node:https + JSON.parse (floor)',
   webhook: 'mcpserver-webhook',
   express: 'webhook, admission in express',
-  baseline: 'mcpserver-webhook at --baseline',
 };
 
 const SCRIPT = 'bench/run.mjs';
@@ -57,11 +56,11 @@ const options = readOptions(
     concurrency: { type: 'string', default: '1,16,64' },
     pace: { type: 'string', default: '5' },
     servers: { type: 'string', default: 'ceiling,floor,webhook,express' },
-    baseline: { type: 'string' },
+    baseline: { type: 'string', multiple: true, default: [] },
     soak: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
-  `${SCRIPT} [--seconds N] [--rounds N] [--concurrency N,N,...] [--pace MS] [--servers ceiling,floor,webhook,express] [--baseline DIR] [--soak N | --profile]`,
+  `${SCRIPT} [--seconds N] [--rounds N] [--concurrency N,N,...] [--pace MS] [--servers ceiling,floor,webhook,express] [--baseline DIR ...] [--soak N | --profile]`,
 );
 const seconds = positiveNumber(SCRIPT, '--seconds', options.seconds);
 const rounds = positiveNumber(SCRIPT, '--rounds', options.rounds);
@@ -70,10 +69,16 @@ const soakSeconds = options.soak === undefined ? undefined : positiveNumber(SCRI
 const paceMs = positiveNumber(SCRIPT, '--pace', options.pace, { fractions: true });
 const chosen = options.servers.split(',');
 for (const key of chosen) if (!['ceiling', 'floor', 'webhook', 'express'].includes(key)) usageError(SCRIPT, `--servers takes ceiling, floor, webhook and express, not ${JSON.stringify(key)}`);
-// The baseline: another checkout of the project, built, whose webhook takes its turn with the others.
-const baselineRoot = options.baseline === undefined ? undefined : resolvePath(options.baseline);
-if (baselineRoot !== undefined && !existsSync(join(baselineRoot, 'dist', 'cli', 'main.js'))) usageError(SCRIPT, `--baseline ${options.baseline} holds no built checkout (dist/cli/main.js): run npm ci there`);
-const NAMES = Object.fromEntries(Object.entries(ALL_NAMES).filter(([key]) => chosen.includes(key) || (key === 'baseline' && baselineRoot)));
+// Baselines: other checkouts of the project, built, whose webhooks take their turns with the others.
+const baselines = options.baseline.map((dir, index) => {
+  const root = resolvePath(dir);
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) usageError(SCRIPT, `--baseline ${dir} holds no built checkout (dist/cli/main.js): run npm ci there`);
+  return { key: `baseline${index + 1}`, name: `mcpserver-webhook at ${basename(root)}`, root };
+});
+const NAMES = {
+  ...Object.fromEntries(Object.entries(ALL_NAMES).filter(([key]) => chosen.includes(key))),
+  ...Object.fromEntries(baselines.map(({ key, name }) => [key, name])),
+};
 
 // payloads.mjs imports the build, so a missing dist/ must be caught before it is loaded.
 requireBuild(SCRIPT);
@@ -98,10 +103,11 @@ try {
     floor: [...ceilingArgs, '--parse'],
     webhook: [...profiling, ...webhookArgs(ROOT)],
     express: [join(ROOT, 'bench', 'express-admission-server.mjs'), '--cert-dir', certDir],
-    baseline: baselineRoot && webhookArgs(baselineRoot),
+    ...Object.fromEntries(baselines.map(({ key, root }) => [key, webhookArgs(root)])),
   };
+  const rootOf = (key) => baselines.find((baseline) => baseline.key === key)?.root ?? ROOT;
   // Each is pushed as soon as it runs, so that `finally` stops it even if the next fails to start.
-  for (const key of Object.keys(NAMES)) servers.push(await startServer(key, NAMES[key], commands[key], ca, key === 'baseline' ? baselineRoot : ROOT));
+  for (const key of Object.keys(NAMES)) servers.push(await startServer(key, NAMES[key], commands[key], ca, rootOf(key)));
   for (const server of servers) if (server.key !== 'ceiling' && server.key !== 'floor') await checkAnswers(server, ca);
   console.log(`mix: ${JSON.stringify(describeMix(payloads))}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${formatMiB(totalmem())}, Node.js ${process.version}\n`);
@@ -141,7 +147,7 @@ async function compare(all) {
   const run = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
-    options: { seconds, rounds, concurrency: levels, paceMs, baseline: baselineRoot === undefined ? undefined : relative(baselineRoot) },
+    options: { seconds, rounds, concurrency: levels, paceMs, baselines: baselines.map(({ name, root }) => ({ name, root: basename(root) })) },
     mix: describeMix(payloads),
     servers: NAMES,
     summary,
