@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -7,7 +8,7 @@ import { MAX_WARNING_LENGTH } from '../../src/admission/warnings.js';
 import { RULES, parsePolicy, validate } from '../../src/engine/index.js';
 import { exampleFiles, readExample, remote, repositoryFile, stdio } from '../fixtures.js';
 import { admissionReview, type ReviewOverrides } from '../admission/reviews.js';
-import { APPLICATIONS, metricValue, testApp, testApp as makeTestApp, type TestApp } from './test-app.js';
+import { APPLICATIONS, listening, metricValue, testApp, testApp as makeTestApp, type TestApp } from './test-app.js';
 
 const tokenOverHttp = () => readExample('invalid/credential-over-plaintext.yaml');
 
@@ -189,6 +190,29 @@ describe.each(APPLICATIONS)('POST /validate: bad input gets a clear 4xx, never a
     const { app } = testApp();
     const res = await request(app).post('/validate').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{}');
     expect(res.status).toBe(415);
+  });
+
+  it('reads repeated body headers as Node does: the first Content-Type, every Content-Encoding', async () => {
+    const { app } = testApp();
+    const socket = await listening(app);
+    const body = JSON.stringify(admissionReview(remote()));
+    // supertest sends one line per header: a raw client repeats them.
+    const status = (headers: Record<string, string | string[]>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: socket.port, method: 'POST', path: '/validate', headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      expect(await status({ 'Content-Type': ['application/json', 'text/plain'] })).toBe(200);
+      expect(await status({ 'Content-Type': 'application/json', 'Content-Encoding': ['identity', 'gzip'] })).toBe(415);
+      expect(await status({ 'CONTENT-TYPE': 'Application/JSON; Charset=UTF-8' })).toBe(200);
+    } finally {
+      await socket.close();
+    }
   });
 
   it('answers unknown paths with 404 and other methods on /validate with 405', async () => {
