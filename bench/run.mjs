@@ -4,7 +4,7 @@
 //   npm run bench [-- --seconds 10 --rounds 2 --concurrency 1,16,64 --pace 5]
 //   npm run bench -- --servers floor,webhook --baseline ../other-checkout   this build against others (repeatable)
 //   npm run bench -- --soak 60      RSS over a minute of load, to catch a leak
-//   npm run bench -- --profile      a CPU profile of the webhook under load, and where its time goes
+//   npm run bench -- --profile --concurrency 16   a CPU profile of the webhook under load, and where its time goes
 //
 // The servers run as child processes with the same certificate, TLS settings and environment
 // (bench/ceiling-server.mjs tells the ceiling from the floor); the load comes from a process of
@@ -132,7 +132,8 @@ async function compare(all) {
   const turns = [...levels, 'paced'];
   for (const connections of turns) {
     for (let round = 0; round < rounds; round++) {
-      for (const server of all) {
+      // Each round begins with the next server, so that none always follows the same one.
+      for (const server of [...all.slice(round % all.length), ...all.slice(0, round % all.length)]) {
         const result = await trial(server, connections, seconds);
         process.stderr.write(`  ${connections === 'paced' ? 'paced' : `c${connections}`} round ${round + 1} ${server.name}: ${formatInteger(result.rps)} req/s, p50 ${formatMs(result.p50)} ms\n`);
         trials.push(result);
@@ -198,9 +199,9 @@ async function soak([ceiling, webhook], soakSeconds) {
   console.log(`\nraw results: ${relative(file)}`);
 }
 
-/** A CPU profile of the webhook at concurrency 16, summarized by where the time goes. */
+/** A CPU profile of the webhook at the first --concurrency, summarized by where the time goes. */
 async function profile(webhook) {
-  await trial(webhook, 16, seconds);
+  await trial(webhook, levels[0], seconds);
   await stopServer(webhook);
   const dir = join(work, 'profile');
   const [name] = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
