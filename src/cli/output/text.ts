@@ -1,4 +1,4 @@
-import { displayName, type ObjectResult, type Report, type ReportedFinding } from '../../report/results.js';
+import { displayName, type ObjectResult, type RelatedPlace, type Report, type ReportedFinding } from '../../report/results.js';
 
 const STYLES = { red: '\u001b[31m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
 type Style = keyof typeof STYLES;
@@ -28,7 +28,13 @@ function findingLine(
 ): string {
   const location = result.file === undefined ? '' : `${result.file}:${finding.line ?? 1}: `;
   // The message is whole (`path: message`): the path is not printed twice.
-  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}`;
+  const related = finding.related?.length ? ` ${paint('dim', `(see ${finding.related.map(relatedLocation).join(', ')})`)}` : '';
+  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}${related}`;
+}
+
+/** The other side of a conflict: its file and line, or its name in the cluster. */
+function relatedLocation(place: RelatedPlace): string {
+  return place.file === undefined ? `${displayName(place)} ${place.path}` : `${place.file}:${place.line ?? 1}`;
 }
 
 export function formatErrorsText(report: Report): string {
@@ -44,6 +50,7 @@ function summaryLine({ summary }: Report): string {
     summary.skipped ? `; ${summary.skipped} other document${summary.skipped === 1 ? '' : 's'} skipped` : '',
     summary.errors ? `; ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : '',
     summary.schema && summary.schema !== 'built-in' ? `; checked against the MCPServer CRD in ${summary.schema}` : '',
+    summary.unchecked?.length ? `; not checked, for want of what they look at: ${summary.unchecked.join(', ')}` : '',
   ];
   return parts.join('');
 }
