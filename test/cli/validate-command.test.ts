@@ -103,7 +103,18 @@ describe('mcpserver-webhook validate', () => {
     const dir = workspace({ 'dup.yaml': GOOD.replace('spec:', 'spec:\n  type: sse') });
     const run = await runCli(['validate', 'dup.yaml'], { cwd: dir });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^dup\.yaml:\d+: duplicated mapping key/);
+    expect(run.stderr).toBe('dup.yaml:8: 1st document (muster/good): the same key appears twice in one map (kubectl refuses that too): keep one\n');
+  });
+
+  it('names the file, the document, the line where an unclosed quote opens and why, for a multi-document file', async () => {
+    const broken = server('vendor-tools', '  type: streamable-http\n  url: "https://tools.vendor.example.com/mcp\n  headers:\n    X-Tenant: acme\n');
+    const dir = workspace({ 'multi.yaml': `${GOOD}---\n${broken}---\n${BAD}` });
+    const run = await runCli(['validate', 'multi.yaml'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('multi.yaml:17: 2nd document (muster/vendor-tools): a double-quoted string is not closed: the closing " is missing\n');
+    const json = JSON.parse((await runCli(['validate', '-o', 'json', 'multi.yaml'], { cwd: dir })).stdout) as JsonReport;
+    expect(json.errors).toEqual([{ file: 'multi.yaml', index: 1, line: 17, message: expect.stringMatching(/^2nd document \(muster\/vendor-tools\): /) }]);
+    expect(json.results.map((result) => result.index)).toEqual([0, 2]);
   });
 
   it('exits 2 for usage errors and unreadable input, naming the problem in one line', async () => {
