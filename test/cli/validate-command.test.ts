@@ -48,6 +48,25 @@ describe('mcpserver-webhook validate', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('prints the findings of a file in the order of their lines, across its documents', async () => {
+    const twoProblems = server('two', '  type: http\n  timeout: 600\n');
+    const dir = workspace({ 'two.yaml': `${twoProblems}---\n${BAD}` });
+    const run = await runCli(['validate', 'two.yaml'], { cwd: dir });
+    const lines = run.stdout.split('\n').filter((line) => line.startsWith('two.yaml:'));
+    expect(lines.map((line) => Number(line.split(':')[1]))).toEqual([7, 8, 15]);
+    expect(lines[0]).toContain('spec.type:');
+  });
+
+  it('says that audit-only findings exist, and where to see them, when the text shows none', async () => {
+    const run = await runCli(['validate', 'examples/vendor-tools.yaml']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(
+      '1 MCPServer checked in 1 file: 0 denied, 1 allowed; 1 audit-only finding, recorded but not shown here: --output json lists it\n',
+    );
+    const json = JSON.parse((await runCli(['validate', '-o', 'json', 'examples/vendor-tools.yaml'])).stdout) as JsonReport;
+    expect(json.results[0]?.audits.map((finding) => finding.rule)).toEqual(['header-unresolved-placeholder']);
+  });
+
   it('exits 0 when nothing is denied, and prints warnings', async () => {
     const run = await runCli(['validate', 'examples/atlassian.yaml', 'examples/oauth-discovery.yaml']);
     expect(run.status).toBe(0);
