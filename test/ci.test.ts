@@ -3,7 +3,7 @@
  * job's definitions are read from their files, and their validate steps run for real (bash, the
  * built CLI, a workspace holding examples/) with the environment each CI system would give them.
  * What cannot run here: actions/setup-node, and the installs (npm ci, npm install from Git), which
- * need the network.
+ * need the network; the install from Git was run by hand (npm 11.19, from a git+file URL).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -150,7 +150,7 @@ describe('the GitLab CI job (ci/mcpserver-webhook.gitlab-ci.yml)', () => {
 
   it('installs the command from a Git URL, sets every setting the script reads, and keeps the SARIF', () => {
     expect(job?.image).toMatch(/^node:(2\d)$/);
-    expect(job?.script[0]).toBe('npm install --global --no-audit --no-fund "git+${MCPSERVER_WEBHOOK_GIT}#${MCPSERVER_WEBHOOK_REF}"');
+    expect(job?.script[0]).toBe('npm install --prefix "$HOME/mcpserver-webhook" --no-save --no-audit --no-fund "git+${MCPSERVER_WEBHOOK_GIT}#${MCPSERVER_WEBHOOK_REF}"');
     expect(job?.variables.MCPSERVER_WEBHOOK_GIT).toMatch(/^https:\/\/.+\.git$/);
     expect(Object.keys(job?.variables ?? {}).filter((name) => !name.startsWith('MCPSERVER_WEBHOOK_')).sort()).toEqual(scriptSettings);
     expect(job?.artifacts).toEqual({ when: 'always', paths: ['$MCPSERVER_SARIF'] });
@@ -158,17 +158,17 @@ describe('the GitLab CI job (ci/mcpserver-webhook.gitlab-ci.yml)', () => {
     expect((JSON.parse(read('package.json')) as { files: string[] }).files).toContain('ci/validate.sh');
   });
 
-  it('runs the installed script on the repository, as a global npm install lays it out', () => {
+  it('runs the installed script on the repository, as npm install --prefix lays it out', () => {
     const workspace = userRepository();
-    const prefix = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-npm-prefix-'));
-    workspaces.push(prefix);
-    mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(prefix, 'lib', 'node_modules', 'mcpserver-webhook'));
+    const home = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-ci-home-'));
+    workspaces.push(home);
+    mkdirSync(join(home, 'mcpserver-webhook', 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(home, 'mcpserver-webhook', 'node_modules', 'mcpserver-webhook'));
     const variables = { ...job!.variables, MCPSERVER_PATHS: 'deploy/' };
     const run = spawnSync('bash', ['-e', '-c', job!.script[1]!], {
       cwd: workspace,
       encoding: 'utf8',
-      env: { ...baseEnvironment(), ...variables, NPM_CONFIG_PREFIX: prefix, GITLAB_CI: 'true', CI: 'true' },
+      env: { ...baseEnvironment(), ...variables, HOME: home, GITLAB_CI: 'true', CI: 'true' },
     });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/29 MCPServers checked in 30 files: 16 denied/);
