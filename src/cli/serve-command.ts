@@ -259,17 +259,19 @@ function hostForUrl({ address, family }: AddressInfo): string {
   return family === 'IPv6' ? `[${address}]` : address;
 }
 
-type Interfaces = 'every' | 'loopback' | 'one';
+type Interfaces = 'every' | 'every-ipv4' | 'loopback' | 'one';
 
 const INTERFACE_WORDS: Readonly<Record<Interfaces, string>> = {
   every: 'every interface: reachable from other machines',
+  'every-ipv4': 'every IPv4 interface: reachable from other machines',
   loopback: 'loopback only: reachable from this machine alone',
   one: 'this address only',
 };
 
-/** Which interfaces a listening address covers: `::` and `0.0.0.0` are every one (`::` takes IPv4 too). */
+/** Which interfaces a listening address covers: `::` is every one (it takes IPv4 too), `0.0.0.0` every IPv4 one. */
 function listeningInterfaces({ address }: AddressInfo): Interfaces {
-  if (address === '::' || address === '0.0.0.0') return 'every';
+  if (address === '::') return 'every';
+  if (address === '0.0.0.0') return 'every-ipv4';
   if (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')) return 'loopback';
   return 'one';
 }
