@@ -28,3 +28,23 @@ export function exampleFiles(folder: string): string[] {
     .filter((name) => name.endsWith('.yaml'))
     .sort();
 }
+
+/** A review the API server really sent (test/recorded/reviews/), with the headers it came with. */
+export interface RecordedReview {
+  readonly file: string;
+  readonly headers: Record<string, string>;
+  readonly review: { apiVersion: string; request: { uid: string; operation: string; object: unknown; oldObject: unknown; namespace?: string; subResource?: string; dryRun?: boolean } };
+}
+
+export function recordedReviews(): RecordedReview[] {
+  return readdirSync(repositoryFile('test/recorded/reviews'))
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, ...(JSON.parse(readFileSync(repositoryFile(`test/recorded/reviews/${file}`), 'utf8')) as Omit<RecordedReview, 'file'>) }));
+}
+
+export function recordedReview(prefix: string): RecordedReview {
+  const review = recordedReviews().find((candidate) => candidate.file.startsWith(prefix));
+  if (!review) throw new Error(`no recorded review ${prefix}`);
+  return review;
+}

@@ -1,6 +1,7 @@
 import { INTERNAL_ERROR_RULE, MCPSERVER_RESOURCE, RULES, type ActionTable, type Finding, type Verdict } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
 import { compareText } from '../engine/verdict.js';
+import { standaloneMessage } from '../report/finding-text.js';
 import { POLICY_REPORTS } from './cluster.js';
 
 /**
@@ -78,7 +79,7 @@ export function objectResults(object: AuditedObject): UnstampedResult[] {
   const unchecked = findings.filter((finding) => finding.rule === INTERNAL_ERROR_RULE);
   if (unchecked.length > 0 && object.failedRules.size === 0) {
     // The engine denied the object without running the rules: none of them passed, one error says why.
-    const message = unchecked.map((finding) => finding.message).join('; ');
+    const message = unchecked.map(standaloneMessage).join('; ');
     return [{ policy: REPORT_NAME, rule: INTERNAL_ERROR_RULE, resources, source: REPORT_NAME, result: 'error', message, scored: true }];
   }
   return RULES.filter((rule) => (object.actions.get(rule.id) ?? 'off') !== 'off')
@@ -91,7 +92,7 @@ export function objectResults(object: AuditedObject): UnstampedResult[] {
       const first = own[0];
       if (!first) return { ...base, result: 'pass', scored: true };
       const result = RESULT_OF_ACTION[first.action];
-      return { ...base, result, message: own.map((finding) => finding.message).join('; '), scored: result !== 'skip' };
+      return { ...base, result, message: own.map(standaloneMessage).join('; '), scored: result !== 'skip' };
     })
     .sort(compareResults);
 }

@@ -1,4 +1,5 @@
 import { pathKeys, type FieldPath } from '../engine/field-path.js';
+import { isMCPServerCrd } from '../engine/crd.js';
 import { MCPSERVER_RESOURCE } from '../engine/resource.js';
 import { isPlainObject } from '../engine/schema.js';
 import { isYamlError, parseYamlDocuments } from '../engine/yaml-source.js';
@@ -24,8 +25,17 @@ export interface InputError {
   readonly message: string;
 }
 
+/** A CustomResourceDefinition of MCPServers among the inputs. */
+export interface FoundCrd {
+  readonly file: string;
+  readonly line: number;
+  readonly value: unknown;
+}
+
 export interface ParsedManifests {
   readonly objects: ManifestObject[];
+  /** MCPServer CRDs among the inputs: `validate` checks against the one the repository vendors. */
+  readonly crds: FoundCrd[];
   /** Labels of the `kind: Namespace` documents seen, for policy overrides by label selector. */
   readonly namespaceLabels: Map<string, Record<string, string>>;
   /** Documents that are neither MCPServers nor empty. */
@@ -34,7 +44,7 @@ export interface ParsedManifests {
 }
 
 export function emptyManifests(): ParsedManifests {
-  return { objects: [], namespaceLabels: new Map(), skipped: 0, errors: [] };
+  return { objects: [], crds: [], namespaceLabels: new Map(), skipped: 0, errors: [] };
 }
 
 /** Other projects have an `MCPServer` kind too (ToolHive, for one): only Muster's is ours. */
@@ -63,6 +73,7 @@ export function collectManifests(file: string, text: string, into: ParsedManifes
         into.objects.push({ file, index, ...(item === undefined ? {} : { item }), object: candidate, lineOf });
       } else {
         if (candidate.kind === 'Namespace') rememberNamespace(candidate, into.namespaceLabels);
+        if (isMCPServerCrd(candidate)) into.crds.push({ file, line: document.lineOf(prefix), value: candidate });
         into.skipped++;
       }
     };

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTEXTS, Policy, validate, type Context } from '../engine/index.js';
+import { loadCrdFile, schemaFromInputs } from './crd-file.js';
 import { loadPolicyFile } from './policy-file.js';
 import { collectManifests, emptyManifests, type ParsedManifests } from './manifests.js';
 import { EXIT, UsageError, VERSION, oneOf, parseCommandArgs, wantsColor, type CliIO } from './io.js';
@@ -14,12 +15,16 @@ export const VALIDATE_USAGE = `Usage: mcpserver-webhook validate [options] PATH.
 Checks MCPServer manifests offline, the way the webhook would judge them. PATH is a file, a
 folder (searched recursively for .yaml, .yml and .json files) or - for standard input. Files
 may hold many YAML documents; documents that are not MCPServers are skipped and counted, and
-the members of a kind: List are checked one by one.
+the members of a kind: List are checked one by one. Fields, types, enums, patterns and limits
+come from the MCPServer CRD: the bundled upstream one, the one given with --crd, or a
+CustomResourceDefinition for mcpservers.muster.giantswarm.io among the inputs.
 
 Options:
   -o, --output FORMAT   text (default), json or sarif
       --context NAME    manifest (default: files in Git) or admission (as at kubectl apply)
       --policy FILE     policy file (YAML or JSON); default: the built-in policy
+      --crd FILE        the MCPServer CRD the cluster runs (YAML or JSON); default: one among
+                        the inputs, else the bundled upstream CRD
   -h, --help            show this help
 
 Exit status: 0 when nothing is denied, 1 when anything is denied, 2 for a usage error or
@@ -35,6 +40,7 @@ interface ValidateArguments {
   readonly output: Output;
   readonly context: Context;
   readonly policyFile: string | undefined;
+  readonly crdFile: string | undefined;
 }
 
 function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
@@ -45,6 +51,7 @@ function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
       output: { type: 'string', short: 'o', default: 'text' },
       context: { type: 'string', default: 'manifest' },
       policy: { type: 'string' },
+      crd: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -52,7 +59,7 @@ function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
   const output = oneOf('--output', OUTPUTS, values.output);
   const context = oneOf('--context', CONTEXTS, values.context);
   if (positionals.length === 0) throw new UsageError('give at least one file or folder to check, or - for standard input');
-  return { paths: positionals, output, context, policyFile: values.policy };
+  return { paths: positionals, output, context, policyFile: values.policy, crdFile: values.crd };
 }
 
 export async function runValidate(args: string[], io: CliIO): Promise<number> {
@@ -63,14 +70,18 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   }
   const policy = parsed.policyFile ? await loadPolicyFile(parsed.policyFile) : Policy.builtIn();
 
+  const explicitSchema = parsed.crdFile ? await loadCrdFile(parsed.crdFile) : undefined;
+
   const manifests = emptyManifests();
   const files = await readInputs(parsed.paths, io, manifests);
+  const schema = explicitSchema ?? schemaFromInputs(manifests.crds);
   const results = manifests.objects.map((manifest): ObjectResult => {
     const { name, namespace } = objectIdentity(manifest.object);
     const labels = namespace === null ? undefined : manifests.namespaceLabels.get(namespace);
     const verdict = validate(manifest.object, {
       context: parsed.context,
       policy,
+      schema,
       ...(namespace === null ? {} : { namespace: { name: namespace, ...(labels ? { labels } : {}) } }),
     });
     return objectResult(
@@ -83,7 +94,7 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   const report: Report = {
     results,
     errors: manifests.errors,
-    summary: summarize(results, { files, skipped: manifests.skipped, errors: manifests.errors.length }),
+    summary: summarize(results, { files, skipped: manifests.skipped, errors: manifests.errors.length, schema: schema.source }),
   };
   writeReport(report, parsed, io);
   if (report.errors.length > 0) return EXIT.usage;

@@ -82,6 +82,8 @@ const PLACEHOLDER_SYNTAXES: readonly { readonly name: string; readonly matches: 
   { name: 'a variable reference ${...}', matches: (value) => opensThenCloses(value, '${', '}') },
   { name: 'a Kubernetes-style variable reference $(...)', matches: (value) => opensThenCloses(value, '$(', ')') },
   { name: 'a shell variable reference $NAME', matches: matching(/\$[A-Z_][A-Z0-9_]*\b/) },
+  // Three characters at least, so that URL encoding (`%E2%80%99`) is not taken for one.
+  { name: 'a Windows-style variable reference %NAME%', matches: matching(/%[A-Za-z_][A-Za-z0-9_]{2,}%/) },
   { name: 'an angle-bracket placeholder such as <token>', matches: matching(/<[^<>\s][^<>]{0,63}>/) },
 ];
 
@@ -102,14 +104,16 @@ export function credentialPart(value: string): string {
 
 /**
  * The kind of unresolved placeholder in the value, if any. Template syntaxes count in every
- * header; placeholder words only in credential headers, where no real value looks like them.
+ * header; placeholder words and emptiness only in credential headers, where no real value looks
+ * like them: `Bearer ` or an empty `X-API-Key` is what `envsubst` makes of an unset variable.
  */
 export function findPlaceholder(value: string, credentialHeader: boolean): string | undefined {
   const syntax = PLACEHOLDER_SYNTAXES.find((candidate) => candidate.matches(value));
   if (syntax) return syntax.name;
-  if (credentialHeader && PLACEHOLDER_WORDS.test(credentialPart(value))) {
-    return 'a placeholder word such as REPLACE_ME or changeme';
-  }
+  if (!credentialHeader) return undefined;
+  const credential = credentialPart(value);
+  if (credential === '') return 'no credential at all (an empty value, as an unset variable leaves it)';
+  if (PLACEHOLDER_WORDS.test(credential)) return 'a placeholder word such as REPLACE_ME or changeme';
   return undefined;
 }
 

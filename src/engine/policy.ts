@@ -1,8 +1,9 @@
 import type { ErrorObject } from 'ajv';
 import { formatPath } from './field-path.js';
-import { RULES } from './rules/index.js';
+import { RULE_ALIASES, RULES } from './rules/index.js';
 import { createAjv, loadSchemaFile, resolvePointer, type SchemaNode } from './schema.js';
 import { isYamlError, parseYamlDocuments } from './yaml-source.js';
+import type { Rule } from './rule.js';
 import type { Action, Context } from './verdict.js';
 
 /** The namespace an object lives in; labels are known where an adapter could look them up. */
@@ -11,8 +12,9 @@ export interface NamespaceInfo {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-type ActionSetting = Action | Partial<Record<Context, Action>>;
-type RuleActions = Readonly<Record<string, ActionSetting>>;
+/** An action for both contexts, or per context, with ratcheting for this rule on or off. */
+type RuleSetting = Action | (Partial<Record<Context, Action>> & { readonly ratcheting?: boolean });
+type RuleSettings = Readonly<Record<string, RuleSetting>>;
 
 interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
@@ -26,18 +28,28 @@ interface LabelSelector {
 interface NamespaceOverride {
   readonly names?: readonly string[];
   readonly selector?: LabelSelector;
-  readonly rules: RuleActions;
+  readonly ratcheting?: boolean;
+  readonly rules?: RuleSettings;
 }
 
 /** The policy file's shape, as `schemas/policy.json` describes it. */
 export interface PolicyDocument {
   readonly version?: 1;
-  readonly rules?: RuleActions;
+  /** Ratcheting for every rule (default true): on UPDATE, a denial the old object already had only warns. */
+  readonly ratcheting?: boolean;
+  readonly rules?: RuleSettings;
   readonly namespaces?: readonly NamespaceOverride[];
 }
 
 /** Every rule's action for one context and namespace. */
 export type ActionTable = ReadonlyMap<string, Action>;
+
+/** What the policy says for one context and namespace. */
+export interface RuleTable {
+  readonly actions: ActionTable;
+  /** Rules whose denials ratchet on UPDATE: let through, as a warning, when the old object had them too. */
+  readonly ratcheting: ReadonlySet<string>;
+}
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -53,7 +65,7 @@ const MAX_CACHED_TABLES = 1024;
  * then each namespace entry that matches, in file order, so a later entry wins.
  */
 export class Policy {
-  private readonly tables = new Map<string, ActionTable>();
+  private readonly tables = new Map<string, RuleTable>();
   private readonly usesSelectors: boolean;
 
   constructor(
@@ -69,6 +81,10 @@ export class Policy {
   }
 
   actions(context: Context, namespace?: NamespaceInfo): ActionTable {
+    return this.rules(context, namespace).actions;
+  }
+
+  rules(context: Context, namespace?: NamespaceInfo): RuleTable {
     const labels = this.usesSelectors && namespace?.labels ? JSON.stringify(namespace.labels) : '';
     const cacheKey = `${context}\u0000${namespace?.name ?? ''}\u0000${labels}`;
     let table = this.tables.get(cacheKey);
@@ -81,20 +97,37 @@ export class Policy {
     return table;
   }
 
-  private resolve(context: Context, namespace: NamespaceInfo | undefined): ActionTable {
-    const table = new Map<string, Action>(RULES.map((rule) => [rule.id, rule.defaults[context]]));
-    const apply = (rules: RuleActions | undefined): void => {
-      for (const [rule, setting] of Object.entries(rules ?? {})) {
+  private resolve(context: Context, namespace: NamespaceInfo | undefined): RuleTable {
+    const actions = new Map<string, Action>(RULES.map((rule) => [rule.id, rule.defaults[context]]));
+    const ratcheting = new Set(RULES.map((rule) => rule.id));
+    const setRatcheting = (rule: string, on: boolean | undefined): void => {
+      if (on === true) ratcheting.add(rule);
+      else if (on === false) ratcheting.delete(rule);
+    };
+    const apply = (entry: Pick<PolicyDocument, 'ratcheting' | 'rules'>): void => {
+      for (const rule of RULES) setRatcheting(rule.id, entry.ratcheting);
+      for (const [name, setting] of Object.entries(entry.rules ?? {})) {
+        const rule = ruleOf(name);
         const action = typeof setting === 'string' ? setting : setting[context];
-        if (action) table.set(rule, action);
+        // A manifest-only rule never runs at admission, whatever a string setting says (see Rule).
+        if (action && !(rule.manifestOnly && context === 'admission')) actions.set(rule.id, action);
+        if (typeof setting === 'object') setRatcheting(rule.id, setting.ratcheting);
       }
     };
-    apply(this.document.rules);
+    apply(this.document);
     for (const entry of this.document.namespaces ?? []) {
-      if (namespace && matchesNamespace(entry, namespace)) apply(entry.rules);
+      if (namespace && matchesNamespace(entry, namespace)) apply(entry);
     }
-    return table;
+    return { actions, ratcheting };
   }
+}
+
+/** The rule a policy names, by its ID or an older ID kept as an alias (the schema allows only these). */
+function ruleOf(name: string): Rule {
+  const id = Object.hasOwn(RULE_ALIASES, name) ? (RULE_ALIASES[name] ?? name) : name;
+  const rule = RULES.find((candidate) => candidate.id === id);
+  if (!rule) throw new PolicyError(`${name} is not a rule ID`);
+  return rule;
 }
 
 function matchesNamespace(entry: NamespaceOverride, namespace: NamespaceInfo): boolean {
@@ -133,7 +166,11 @@ export function parsePolicy(text: string, source: string): Policy {
   if (document && isYamlError(document)) throw new PolicyError(`${source}:${document.line}: ${document.message}`);
   if (extra) throw new PolicyError(`${source}:${isYamlError(extra) ? extra.line : extra.lineOf([])}: a policy file holds one document`);
   const content: unknown = document?.value ?? {};
-  if (validatePolicyDocument(content)) return new Policy(content, source);
+  if (validatePolicyDocument(content)) {
+    const misplaced = manifestOnlyAtAdmission(content);
+    if (misplaced.length === 0) return new Policy(content, source);
+    throw new PolicyError(misplaced.map(({ keys, message }) => `${source}:${document?.lineOf(keys) ?? 1}: ${message}`).join('\n'));
+  }
 
   const problems = describePolicyErrors(validatePolicyDocument.errors ?? []).map(({ keys, message }) => {
     const line = document?.lineOf(keys) ?? 1;
@@ -141,6 +178,29 @@ export function parsePolicy(text: string, source: string): Policy {
   });
   problems.sort((a, b) => a.line - b.line || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   throw new PolicyError([...new Set(problems.map((problem) => problem.text))].join('\n'));
+}
+
+/**
+ * A manifest-only rule set for admission by name: refused, because it would do nothing. At
+ * admission the API server has already checked the object against the cluster's own CRD.
+ */
+function manifestOnlyAtAdmission(document: PolicyDocument): PolicyProblem[] {
+  const entries: [(string | number)[], RuleSettings | undefined][] = [
+    [['rules'], document.rules],
+    ...(document.namespaces ?? []).map((entry, index): [(string | number)[], RuleSettings | undefined] => [['namespaces', index, 'rules'], entry.rules]),
+  ];
+  return entries.flatMap(([keys, rules]) =>
+    Object.entries(rules ?? {}).flatMap(([name, setting]): PolicyProblem[] => {
+      const rule = ruleOf(name);
+      if (!rule.manifestOnly || typeof setting !== 'object' || setting.admission === undefined || setting.admission === 'off') return [];
+      return [
+        {
+          keys: [...keys, name, 'admission'],
+          message: `${formatPath([...keys, name, 'admission'])}: ${name} checks manifests only: at admission the API server has already checked the object against the cluster's CRD, and the webhook reports a disagreement to operators as schema drift; remove the admission setting`,
+        },
+      ];
+    }),
+  );
 }
 
 interface PolicyProblem {

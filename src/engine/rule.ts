@@ -1,9 +1,9 @@
 import type { FieldPath } from './field-path.js';
-import type { SchemaIssue } from './schema.js';
+import type { SchemaIssue } from './mcpserver-schema.js';
 import type { SpecView } from './spec-view.js';
 import type { Action, Context } from './verdict.js';
 
-/** What every rule is given: the typed view of the spec and the schema's own findings. */
+/** What every rule is given: the typed view of the spec (defaults left out) and the schema's own findings. */
 export interface Subject {
   readonly spec: SpecView;
   readonly schemaIssues: readonly SchemaIssue[];
@@ -11,17 +11,41 @@ export interface Subject {
 
 export interface RuleFinding {
   readonly field: FieldPath;
+  /**
+   * What is wrong and how to fix it, in words that follow the field's path: kubectl prints each
+   * cause as `field: message`, so the message never repeats the field. Never a secret value.
+   */
   readonly message: string;
+  /**
+   * The same in a few words, for a kubectl warning: `field: summary (existing) [rule-id]` must fit
+   * in 120 characters (a test holds every rule to it), so it is written short, never cut.
+   */
+  readonly summary: string;
 }
 
+/**
+ * Where the API server itself refuses the mistake, before any webhook is called, when the cluster
+ * runs the CRD in schemas/upstream/: its schema (types, enums, patterns, required fields, strict
+ * field validation), or one of its CEL rules (`x-kubernetes-validations`). Undefined: only this
+ * project catches it.
+ */
+export type CaughtByApiServer = 'crd-schema' | 'crd-cel';
+
 export interface Rule {
-  /** Stable kebab-case identifier: used in policies, messages, metrics and reports. Never renamed. */
+  /** Stable kebab-case identifier: used in policies, messages, metrics and reports. */
   readonly id: string;
   /** One line: what the rule checks. */
   readonly description: string;
-  /** How to fix what it finds, for the rule catalogue and SARIF help. */
+  /** How to fix what it finds, for the rule reference and SARIF help. */
   readonly fix: string;
   readonly defaults: Readonly<Record<Context, Action>>;
+  readonly caughtByApiServer?: CaughtByApiServer;
+  /**
+   * True for the schema's rules, which check manifests only: at admission the API server has
+   * already applied its own CRD, so a schema finding there means the webhook's schema is behind
+   * the cluster's (drift, for operators), never the user's mistake.
+   */
+  readonly manifestOnly?: boolean;
   /** True for the schema rule, whose finding yields to a specific rule on the same field. */
   readonly generic?: boolean;
   /** A pure function: no I/O, no clock, no randomness. */

@@ -1,8 +1,11 @@
-import { Policy, type NamespaceInfo } from './policy.js';
+import { isDeepStrictEqual } from 'node:util';
+import { MCPServerSchema, type SchemaIssue } from './mcpserver-schema.js';
+import { formatPath } from './field-path.js';
+import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
 import type { Subject } from './rule.js';
 import { RULES } from './rules/index.js';
-import { checkSchema, isPlainObject, specView, type SchemaIssue } from './schema.js';
-import { buildVerdict, type Context, type UnjudgedFinding, type Verdict } from './verdict.js';
+import { isPlainObject } from './schema.js';
+import { buildVerdict, type Context, type SchemaDrift, type UnjudgedFinding, type Verdict } from './verdict.js';
 
 export interface ValidateOptions {
   readonly context: Context;
@@ -10,6 +13,15 @@ export interface ValidateOptions {
   readonly policy?: Policy;
   /** Defaults to the object's own `metadata.namespace`, without labels. */
   readonly namespace?: NamespaceInfo;
+  /** Defaults to the built-in schema (from the bundled upstream CRD). */
+  readonly schema?: MCPServerSchema;
+  /**
+   * The object as it was before an UPDATE. A denial it already had (same rule, same field) is let
+   * through as a warning (ratcheting, as the API server does for CRD validation since 1.30), where
+   * the policy keeps ratcheting on; and when the spec is unchanged, a finding it already had is
+   * not shown again (it becomes audit-only).
+   */
+  readonly oldObject?: unknown;
   /** Told of a rule that threw, so that an adapter can log and count it. */
   readonly onRuleError?: (rule: string, error: unknown) => void;
 }
@@ -34,50 +46,86 @@ export const MAX_VALUES = 10_000;
  */
 export function validate(object: unknown, options: ValidateOptions): Verdict {
   const policy = options.policy ?? BUILT_IN_POLICY;
+  const table = policy.rules(options.context, options.namespace ?? namespaceOf(object));
+  const schema = options.schema ?? MCPServerSchema.builtIn();
+  const { findings, schemaIssues } = judge(object, table, schema, options.onRuleError);
+  // At admission the schema's rules do not run: the API server has checked the object against the
+  // cluster's CRD, so what our schema refuses is drift between the two (see Rule.manifestOnly).
+  const drift: SchemaDrift[] =
+    options.context === 'admission' ? schemaIssues.map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField })) : [];
+  if (options.oldObject === undefined || options.oldObject === null) return buildVerdict(findings, drift);
+  const before = judge(options.oldObject, table, schema, undefined).findings;
+  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), drift);
+}
+
+function judge(
+  object: unknown,
+  table: RuleTable,
+  schema: MCPServerSchema,
+  onRuleError: ValidateOptions['onRuleError'],
+): { findings: UnjudgedFinding[]; schemaIssues: readonly SchemaIssue[] } {
   if (holdsMoreValuesThan(object, MAX_VALUES)) {
-    return buildVerdict([
-      {
-        rule: INTERNAL_ERROR_RULE,
-        field: [],
-        message: `the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check [${INTERNAL_ERROR_RULE}]`,
-        action: 'deny',
-      },
-    ]);
+    const message = `the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check`;
+    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], schemaIssues: [] };
   }
-  const actions = policy.actions(options.context, options.namespace ?? namespaceOf(object));
   const findings: UnjudgedFinding[] = [];
   const failed = (rule: string, error: unknown): void => {
-    options.onRuleError?.(rule, error);
+    onRuleError?.(rule, error);
     // Fail closed: an object that could not be checked is not let through.
-    findings.push({
-      rule: INTERNAL_ERROR_RULE,
-      field: [],
-      message: `the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log [${INTERNAL_ERROR_RULE}]`,
-      action: 'deny',
-    });
+    const message = `the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log`;
+    findings.push({ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' });
   };
   let schemaIssues: SchemaIssue[] = [];
   try {
-    schemaIssues = checkSchema(object);
+    schemaIssues = schema.check(object);
   } catch (error) {
     // A schema pattern can overflow V8's backtracking stack on a string of megabytes (a 4 MiB
     // metadata.name of `a.a.a...`): the schema rule failed, not the whole verdict.
     failed('schema-violation', error);
   }
-  const subject: Subject = { spec: specView(object) ?? {}, schemaIssues };
+  const subject: Subject = { spec: schema.view(object) ?? {}, schemaIssues };
 
   for (const rule of RULES) {
-    const action = actions.get(rule.id) ?? 'off';
+    const action = table.actions.get(rule.id) ?? 'off';
     if (action === 'off') continue;
     try {
-      for (const { field, message } of rule.check(subject)) {
-        findings.push({ rule: rule.id, field, message, action, generic: rule.generic ?? false });
+      for (const { field, message, summary } of rule.check(subject)) {
+        findings.push({ rule: rule.id, field, message, summary, action, generic: rule.generic ?? false });
       }
     } catch (error) {
       failed(rule.id, error);
     }
   }
-  return buildVerdict(findings);
+  return { findings, schemaIssues };
+}
+
+/**
+ * What an UPDATE's findings become when the old object had the same ones: a denial only warns
+ * (where the policy ratchets the rule), and with the spec untouched nothing already shown is
+ * shown again. A finding the change introduces is judged as usual; so is an object that could not
+ * be checked (internal-error fails closed).
+ */
+function ratchet(findings: readonly UnjudgedFinding[], before: readonly UnjudgedFinding[], table: RuleTable, specUnchanged: boolean): UnjudgedFinding[] {
+  const key = (finding: UnjudgedFinding): string => `${finding.rule}\u0000${formatPath(finding.field)}`;
+  const existing = new Set(before.filter((finding) => finding.rule !== INTERNAL_ERROR_RULE).map(key));
+  return findings.map((finding) => {
+    if (!existing.has(key(finding))) return finding;
+    const ratcheted = finding.action === 'deny' && table.ratcheting.has(finding.rule);
+    const action = finding.action === 'deny' && !ratcheted ? 'deny' : specUnchanged ? 'audit' : finding.action === 'deny' ? 'warn' : finding.action;
+    return { ...finding, action, preexisting: true, ...(ratcheted ? { ratcheted: true } : {}) };
+  });
+}
+
+/** Both come from the API server's own serialization: equal specs are deeply equal. */
+function sameSpec(object: unknown, oldObject: unknown): boolean {
+  const specOf = (value: unknown): unknown => (isPlainObject(value) ? value.spec : undefined);
+  try {
+    return isDeepStrictEqual(specOf(object), specOf(oldObject));
+  } catch {
+    // The comparison recurses, and throws RangeError on a spec nested thousands of levels deep:
+    // such a spec counts as changed, so its findings are shown rather than hidden.
+    return false;
+  }
 }
 
 function namespaceOf(object: unknown): NamespaceInfo | undefined {

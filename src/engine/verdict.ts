@@ -16,13 +16,32 @@ export type ActiveAction = Exclude<Action, 'off'>;
 
 export interface Finding {
   readonly rule: string;
-  /** Kubernetes field path, e.g. `spec.headers[Authorization]`. */
+  /** Kubernetes field path, e.g. `spec.headers[Authorization]`; '' for the object as a whole. */
   readonly path: string;
-  /** One self-contained sentence: what is wrong, where, and how to fix it. Never a secret value. */
-  readonly message: string;
-  readonly action: ActiveAction;
   /** The same path as segments, for locating the field in a source document. */
   readonly field: FieldPath;
+  /**
+   * What is wrong and how to fix it, in words that follow the path (`path: message` is the
+   * whole sentence; standaloneMessage() in src/report composes it). Never a secret value.
+   */
+  readonly message: string;
+  /** The message in a few words, for a kubectl warning (see RuleFinding.summary). */
+  readonly summary: string;
+  readonly action: ActiveAction;
+  /** On an UPDATE: the old object had the same finding (same rule, same field). */
+  readonly preexisting?: true;
+  /** A denial let through because it was already there (ratcheting): its action is what it became. */
+  readonly ratcheted?: true;
+}
+
+/**
+ * At admission, a field the webhook's schema does not know, or a value it refuses, has passed the
+ * API server's own checks against the cluster's CRD: the CRD is newer than the webhook. Not the
+ * user's mistake, so not a finding; a signal for operators.
+ */
+export interface SchemaDrift {
+  readonly path: string;
+  readonly unknownField: boolean;
 }
 
 export interface Verdict {
@@ -30,15 +49,20 @@ export interface Verdict {
   readonly denials: readonly Finding[];
   readonly warnings: readonly Finding[];
   readonly audits: readonly Finding[];
+  /** At admission only; empty elsewhere. */
+  readonly drift: readonly SchemaDrift[];
 }
 
 export interface UnjudgedFinding {
   readonly rule: string;
   readonly field: FieldPath;
   readonly message: string;
+  readonly summary: string;
   readonly action: ActiveAction;
   /** True for a generic finding that yields to a specific rule's finding on the same field. */
   readonly generic?: boolean;
+  readonly preexisting?: true;
+  readonly ratcheted?: true;
 }
 
 /**
@@ -46,7 +70,7 @@ export interface UnjudgedFinding {
  * GitOps tools show it on every sync and must not see it flap. A generic schema finding is
  * dropped where a specific rule already explains the same field better.
  */
-export function buildVerdict(findings: readonly UnjudgedFinding[]): Verdict {
+export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readonly SchemaDrift[] = []): Verdict {
   const specificPaths = new Set<string>();
   const candidates = findings.map((finding) => {
     const path = formatPath(finding.field);
@@ -61,7 +85,8 @@ export function buildVerdict(findings: readonly UnjudgedFinding[]): Verdict {
     const identity = `${finding.rule}\u0000${path}\u0000${finding.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    kept.push({ rule: finding.rule, path, message: finding.message, action: finding.action, field: finding.field });
+    const { rule, field, message, summary, action, preexisting, ratcheted } = finding;
+    kept.push({ rule, path, field, message, summary, action, ...(preexisting ? { preexisting } : {}), ...(ratcheted ? { ratcheted } : {}) });
   }
   kept.sort(compareFindings);
 
@@ -71,6 +96,7 @@ export function buildVerdict(findings: readonly UnjudgedFinding[]): Verdict {
     denials,
     warnings: kept.filter((f) => f.action === 'warn'),
     audits: kept.filter((f) => f.action === 'audit'),
+    drift: [...drift].sort((a, b) => compareText(a.path, b.path)),
   };
 }
 

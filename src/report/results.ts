@@ -1,4 +1,5 @@
 import type { Finding, Verdict } from '../engine/index.js';
+import { standaloneMessage } from './finding-text.js';
 
 /**
  * The result contract shared by `validate --output json` and, later, `audit --output json`.
@@ -44,6 +45,8 @@ export interface Summary {
   readonly withWarnings: number;
   readonly skipped?: number;
   readonly errors: number;
+  /** What the objects were checked against: `built-in` (the bundled upstream CRD), or a CRD's file. */
+  readonly schema?: string;
 }
 
 export interface Report {
@@ -64,7 +67,7 @@ export function verdictResult(verdict: Verdict, lineOf?: (finding: Finding) => n
   const report = (finding: Finding): ReportedFinding => ({
     rule: finding.rule,
     path: finding.path,
-    message: finding.message,
+    message: standaloneMessage(finding),
     ...(lineOf ? { line: lineOf(finding) } : {}),
   });
   return {
@@ -84,6 +87,7 @@ export function summarize(results: readonly ObjectResult[], extra: Partial<Summa
     withWarnings: results.filter((result) => result.warnings.length > 0).length,
     ...(extra.skipped === undefined ? {} : { skipped: extra.skipped }),
     errors: extra.errors,
+    ...(extra.schema === undefined ? {} : { schema: extra.schema }),
   };
 }
 

@@ -21,7 +21,17 @@ export interface DecisionRecord {
   readonly decision: Decision;
   /** Why a request was allowed without a check. */
   readonly skipReason?: SkipReason;
-  readonly findings: readonly { readonly rule: string; readonly path: string; readonly action: Exclude<Action, 'off'> }[];
+  /**
+   * `preexisting`: on an UPDATE, the old object had the same finding; `ratcheted`: a denial let
+   * through for that reason (its action is what it became).
+   */
+  readonly findings: readonly {
+    readonly rule: string;
+    readonly path: string;
+    readonly action: Exclude<Action, 'off'>;
+    readonly preexisting?: true;
+    readonly ratcheted?: true;
+  }[];
   readonly warnings: readonly string[];
   readonly latencyMs: number;
 }

@@ -6,6 +6,7 @@
  */
 import { X509Certificate, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { Extension } from '@peculiar/x509';
 
 /** The time a certificate is valid: no earlier than notBefore, no later than notAfter. */
 export interface Validity {
@@ -127,6 +128,37 @@ export async function createServerCertificate(
   validity: Validity,
 ): Promise<X509Certificate> {
   const lib = await x509();
+  return createLeafCertificate(name(SERVER_COMMON_NAME), publicKey, authority, validity, [
+    new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth]),
+    new lib.SubjectAlternativeNameExtension(hosts.map(alternativeName)),
+  ]);
+}
+
+/**
+ * A TLS client certificate signed by `authority`, for a user whom Kubernetes names by the common
+ * name and puts in the groups named by the organizations (kube-apiserver's x509 authenticator),
+ * as a test cluster's administrator or a caller of `--client-ca` is.
+ */
+export async function createClientCertificate(
+  user: { readonly commonName: string; readonly organizations: readonly string[] },
+  publicKey: KeyObject,
+  authority: Authority,
+  validity: Validity,
+): Promise<X509Certificate> {
+  const lib = await x509();
+  const subject = [...user.organizations.map((organization) => ({ O: [organization] })), { CN: [user.commonName] }];
+  return createLeafCertificate(subject, publicKey, authority, validity, [new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.clientAuth])]);
+}
+
+/** A certificate that signs nothing, for `publicKey`, with the extensions of its use. */
+async function createLeafCertificate(
+  subject: { [attribute: string]: string[] }[],
+  publicKey: KeyObject,
+  authority: Authority,
+  validity: Validity,
+  usage: readonly Extension[],
+): Promise<X509Certificate> {
+  const lib = await x509();
   const signer = await signingKey(authority.key);
   const issuer = new lib.X509Certificate(authority.certificate.raw);
   // The issuer's own key identifier, whatever method its maker used to compute it.
@@ -134,7 +166,7 @@ export async function createServerCertificate(
   const subjectPublicKey = spki(publicKey);
   const certificate = await lib.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
-    subject: name(SERVER_COMMON_NAME),
+    subject,
     issuer: issuer.subjectName,
     notBefore: validity.notBefore,
     notAfter: validity.notAfter,
@@ -144,8 +176,7 @@ export async function createServerCertificate(
     extensions: [
       new lib.BasicConstraintsExtension(false, undefined, true),
       new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
-      new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth]),
-      new lib.SubjectAlternativeNameExtension(hosts.map(alternativeName)),
+      ...usage,
       await lib.SubjectKeyIdentifierExtension.create(subjectPublicKey),
       issuerKeyId
         ? new lib.AuthorityKeyIdentifierExtension(issuerKeyId)

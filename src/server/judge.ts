@@ -1,4 +1,4 @@
-import { validate, type Context, type NamespaceInfo, type Policy, type Verdict } from '../engine/index.js';
+import { validate, type Context, type NamespaceInfo, type Policy, type SchemaDrift, type Verdict } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 
@@ -7,6 +7,8 @@ export interface JudgeDependencies {
   readonly policy: () => Policy;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
+  /** Remembers which drifted paths were logged already. */
+  readonly drift: SchemaDriftLog;
   /**
    * The namespace with its labels, from the continuous audit's watch (--audit with a policy that
    * has label selectors). Without it a namespace is known by its name alone.
@@ -14,27 +16,64 @@ export interface JudgeDependencies {
   readonly namespaceInfo?: (name: string) => NamespaceInfo;
 }
 
+export interface JudgeRequest {
+  readonly object: unknown;
+  readonly context: Context;
+  readonly namespace: string | undefined;
+  /** The object before an UPDATE, for ratcheting. */
+  readonly oldObject?: unknown;
+  /** Fields that find the request in the log (never the object). */
+  readonly logFields: Readonly<Record<string, unknown>>;
+}
+
 /**
  * Judges an object for a request (a review, a verdict): the policy in force, the namespace's
  * labels when known. A rule that throws is counted and logged, with `logFields` to find the
- * request and without the object, and the object is denied (the engine fails closed).
+ * request and without the object, and the object is denied (the engine fails closed). Schema
+ * drift is counted, and logged once per path.
  */
-export function judgeForRequest(
-  object: unknown,
-  context: Context,
-  namespace: string | undefined,
-  deps: JudgeDependencies,
-  logFields: Readonly<Record<string, unknown>>,
-): Verdict {
+export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies): Verdict {
   const { policy, metrics, logger, namespaceInfo } = deps;
-  return validate(object, {
+  const { object, context, namespace, oldObject, logFields } = request;
+  const verdict = validate(object, {
     context,
     policy: policy(),
     ...(namespace ? { namespace: namespaceInfo?.(namespace) ?? { name: namespace } } : {}),
+    ...(oldObject === undefined ? {} : { oldObject }),
     onRuleError: (rule, error) => {
       metrics.ruleErrors.inc({ rule });
       // The message may quote the value the rule failed on: only its unquoted words are logged.
       logger.error({ event: 'rule-error', rule, ...logFields, error: errorFieldsWithoutInput(error) }, `rule ${rule} failed; the object was denied`);
     },
   });
+  if (verdict.drift.length > 0) deps.drift.report(verdict.drift);
+  return verdict;
+}
+
+/** Paths logged at most; past it, drift is only counted (a stream of made-up fields cannot grow memory). */
+const MAX_LOGGED_DRIFT_PATHS = 1000;
+
+/**
+ * Fields and values the API server accepted but the webhook's schema refuses mean that the
+ * cluster's CRD is newer than the webhook. Not the user's mistake: never a denial or a warning,
+ * but a metric and one log line per path, so operators know to upgrade the webhook.
+ */
+export class SchemaDriftLog {
+  readonly #logged = new Set<string>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: WebhookMetrics,
+  ) {}
+
+  report(drift: readonly SchemaDrift[]): void {
+    for (const { path, unknownField } of drift) {
+      const kind = unknownField ? 'unknown-field' : 'schema-violation';
+      this.metrics.schemaDrift.inc({ kind });
+      if (this.#logged.has(path) || this.#logged.size >= MAX_LOGGED_DRIFT_PATHS) continue;
+      this.#logged.add(path);
+      const what = unknownField ? `knows ${path}, which the webhook's schema does not` : `accepts a value of ${path} that the webhook's schema refuses`;
+      this.logger.warn({ event: 'schema-drift', kind, path }, `the cluster's MCPServer CRD ${what}: the CRD is newer than the webhook; upgrade the webhook (nothing was denied)`);
+    }
+  }
 }

@@ -17,8 +17,21 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDepen
   const scope = triage(request);
   const name = objectName(request);
   // A dry run is judged exactly the same way: server-side dry runs (Flux uses them) must show
-  // the real answer, and judging has no side effects.
-  const verdict = scope === 'judge' ? judgeForRequest(request.object, 'admission', request.namespace, deps, { uid: request.uid }) : undefined;
+  // the real answer, and judging has no side effects. An UPDATE is judged against its old object
+  // (ratcheting): what the change did not introduce does not deny.
+  const verdict =
+    scope === 'judge'
+      ? judgeForRequest(
+          {
+            object: request.object,
+            context: 'admission',
+            namespace: request.namespace,
+            ...(request.operation === 'UPDATE' ? { oldObject: request.oldObject } : {}),
+            logFields: { uid: request.uid },
+          },
+          deps,
+        )
+      : undefined;
   const response = verdict ? judgedResponse(request.uid, verdict, name) : allowedWithoutCheck(request.uid);
 
   const decision: Decision = verdict === undefined ? 'skipped' : verdict.allowed ? 'allowed' : 'denied';
@@ -26,7 +39,10 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDepen
   const seconds = Number(process.hrtime.bigint() - receivedAt) / 1e9;
   deps.metrics.requests.inc({ operation: request.operation, decision });
   deps.metrics.duration.observe(seconds);
-  for (const { rule, action } of findings) deps.metrics.findings.inc({ rule, action });
+  for (const { rule, action, ratcheted } of findings) {
+    deps.metrics.findings.inc({ rule, action });
+    if (ratcheted) deps.metrics.ratchetedFindings.inc({ rule });
+  }
   logDecision(deps.logger, {
     uid: request.uid,
     operation: request.operation,
@@ -38,7 +54,7 @@ export function answerReview(body: unknown, receivedAt: bigint, deps: JudgeDepen
     dryRun: request.dryRun === true,
     decision,
     ...(scope === 'judge' ? {} : { skipReason: scope }),
-    findings: findings.map(({ rule, path, action }) => ({ rule, path, action })),
+    findings: findings.map(({ rule, path, action, preexisting, ratcheted }) => ({ rule, path, action, ...(preexisting ? { preexisting } : {}), ...(ratcheted ? { ratcheted } : {}) })),
     warnings: response.warnings ?? [],
     latencyMs: Math.round(seconds * 1e6) / 1e3,
   });

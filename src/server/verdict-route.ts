@@ -23,7 +23,7 @@ export function answerVerdict(body: unknown, query: string, deps: JudgeDependenc
   const metadata = isPlainObject(body.metadata) ? body.metadata : {};
   const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
   const name = typeof metadata.name === 'string' ? metadata.name : undefined;
-  const verdict = judgeForRequest(body, context as Context, namespace, deps, { request: 'verdict', namespace, name });
+  const verdict = judgeForRequest({ object: body, context: context as Context, namespace, logFields: { request: 'verdict', namespace, name } }, deps);
   const decision = verdict.allowed ? 'allowed' : 'denied';
   deps.metrics.verdictRequests.inc({ decision });
   // A reconciler asks on every reconcile: at info this would drown the admission decisions.

@@ -5,6 +5,7 @@ import { Policy, type NamespaceInfo } from '../engine/index.js';
 import { createOperationsApp, createWebhookApp } from './app.js';
 import { CertificateWatcher, type ServingCertificate } from './certificates.js';
 import { closeGracefully, createPlainListener, createTlsListener, listen, secureContextOptions } from './listeners.js';
+import { SchemaDriftLog } from './judge.js';
 import { errorFields, type Logger } from '../telemetry/logger.js';
 import { WebhookMetrics } from '../telemetry/metrics.js';
 import { PolicyWatcher } from './policy-watcher.js';
@@ -105,7 +106,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     metrics.certificateExpiry.set(certificate.notAfter.getTime() / 1000);
     readiness.loaded('certificates');
 
-    const deps = { policy: currentPolicy, metrics, logger, readiness, ...(audit ? { namespaceInfo: audit.namespaceInfo.bind(audit) } : {}) };
+    const deps = {
+      policy: currentPolicy,
+      metrics,
+      logger,
+      readiness,
+      drift: new SchemaDriftLog(logger, metrics),
+      ...(audit ? { namespaceInfo: audit.namespaceInfo.bind(audit) } : {}),
+    };
     httpsServer = createTlsListener(createWebhookApp(deps), certificate, options.clientCa);
     servers.push(httpsServer);
     const address = await listen(httpsServer, options.port, options.host);

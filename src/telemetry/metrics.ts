@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACTIONS, INTERNAL_ERROR_RULE, RULE_IDS } from '../engine/index.js';
-import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, OPERATIONS, RELOAD_RESULTS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from './vocabulary.js';
+import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, DRIFT_KINDS, OPERATIONS, RELOAD_RESULTS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from './vocabulary.js';
 
 /** What became of a review: judged and allowed or denied, or allowed without a check. */
 export const DECISIONS = ['allowed', 'denied', 'skipped'] as const;
@@ -28,6 +28,18 @@ export class WebhookMetrics {
     'findings_total',
     'Findings reported in admission responses, by rule ID and action (deny, warn, audit).',
     ['rule', 'action'],
+  );
+
+  readonly ratchetedFindings = this.counter(
+    'ratcheted_findings_total',
+    'Denials let through on UPDATE, as a warning, because the old object already had them (ratcheting), by rule ID.',
+    ['rule'],
+  );
+
+  readonly schemaDrift = this.counter(
+    'schema_drift_total',
+    "Fields (unknown-field) or values (schema-violation) in objects at admission that passed the API server's own checks but that the webhook's schema refuses: the cluster's MCPServer CRD is newer than the webhook. Upgrade the webhook.",
+    ['kind'],
   );
 
   readonly ruleErrors = this.counter(
@@ -104,6 +116,8 @@ export class WebhookMetrics {
     for (const rule of [...RULE_IDS, INTERNAL_ERROR_RULE]) {
       for (const action of ACTIONS) if (action !== 'off') this.findings.inc({ rule, action }, 0);
     }
+    for (const rule of RULE_IDS) this.ratchetedFindings.inc({ rule }, 0);
+    for (const kind of DRIFT_KINDS) this.schemaDrift.inc({ kind }, 0);
     for (const result of RELOAD_RESULTS) {
       this.certificateReloads.inc({ result }, 0);
       this.policyReloads.inc({ result }, 0);

@@ -9,6 +9,14 @@
 export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
+/**
+ * What the webhook's schema refuses in an object the API server accepted: a field it does not know
+ * (`unknown-field`), or a value it does not allow (`schema-violation`). Either way the cluster's
+ * CRD is newer than the webhook's.
+ */
+export const DRIFT_KINDS = ['unknown-field', 'schema-violation'] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
 /** What became of a changed certificate or policy file. */
 export const RELOAD_RESULTS = ['success', 'failure'] as const;
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { auditAnnotations } from '../../src/admission/audit-annotations.js';
 import { CAUSE_REASONS } from '../../src/admission/cause-reasons.js';
 import { judgedResponse } from '../../src/admission/response.js';
 import { AdmissionReviewError, parseAdmissionReview, reviewResponse } from '../../src/admission/review.js';
 import { triage } from '../../src/admission/triage.js';
-import { MAX_WARNING_LENGTH, MAX_WARNINGS, admissionWarnings } from '../../src/admission/warnings.js';
 import { INTERNAL_ERROR_RULE, RULE_IDS, validate, type Finding, type Verdict } from '../../src/engine/index.js';
 import { remote } from '../fixtures.js';
 import { admissionReview } from './reviews.js';
@@ -14,8 +12,9 @@ const finding = (rule: string, path: string, message: string, action: Finding['a
   rule,
   path,
   message,
+  summary: message,
   action,
-  field: path.split('.'),
+  field: path ? path.split('.') : [],
 });
 
 const verdictOf = (findings: Finding[]): Verdict => ({
@@ -23,6 +22,7 @@ const verdictOf = (findings: Finding[]): Verdict => ({
   denials: findings.filter((f) => f.action === 'deny'),
   warnings: findings.filter((f) => f.action === 'warn'),
   audits: findings.filter((f) => f.action === 'audit'),
+  drift: [],
 });
 
 describe('parseAdmissionReview', () => {
@@ -124,52 +124,25 @@ describe('judgedResponse', () => {
     );
   });
 
-  it('leaves out the field of a cause about the whole object, and does not tag a tagged message twice', () => {
-    const message = `the webhook could not finish checking this object [${INTERNAL_ERROR_RULE}]`;
+  it('leaves out the field of a cause about the whole object', () => {
+    const message = 'the webhook could not finish checking this object';
     const response = judgedResponse('uid-1', verdictOf([finding(INTERNAL_ERROR_RULE, '', message, 'deny')]), 'x');
-    expect(response.status?.details?.causes).toEqual([{ reason: 'InternalError', message }]);
-    expect(response.status?.message).toBe(`MCPServer.muster.giantswarm.io "x" is invalid: ${message}`);
+    expect(response.status?.details?.causes).toEqual([{ reason: 'InternalError', message: `${message} [${INTERNAL_ERROR_RULE}]` }]);
+    expect(response.status?.message).toBe(`MCPServer.muster.giantswarm.io "x" is invalid: ${message} [${INTERNAL_ERROR_RULE}]`);
   });
 
   it('allows without a status, and records the decision and the rules in audit annotations', () => {
-    const response = judgedResponse('uid-2', verdictOf([finding('plaintext-url', 'spec.url', 'spec.url uses plain http://'), finding('b-rule', 'spec.x', 'm', 'audit')]), 'x');
+    const response = judgedResponse('uid-2', verdictOf([finding('plaintext-url', 'spec.url', 'uses plain http://'), finding('b-rule', 'spec.x', 'm', 'audit')]), 'x');
     expect(response).toEqual({
       uid: 'uid-2',
       allowed: true,
-      warnings: ['spec.url uses plain http:// [plaintext-url]'],
+      warnings: ['spec.url: uses plain http:// [plaintext-url]'],
       auditAnnotations: { decision: 'allowed', 'warned-by': 'plaintext-url', 'audited-by': 'b-rule' },
     });
   });
 
   it('has a cause reason for every rule of the catalogue and for internal errors', () => {
     expect(Object.keys(CAUSE_REASONS).sort()).toEqual([...RULE_IDS, INTERNAL_ERROR_RULE].sort());
-  });
-});
-
-describe('admissionWarnings', () => {
-  it('keeps each warning short, plain ASCII, ending with its rule ID, and at most ten', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ rule: fc.constantFrom(...RULE_IDS), message: fc.string({ unit: 'binary', maxLength: 400 }) }), { maxLength: 25 }),
-        (entries) => {
-          const warnings = admissionWarnings(entries.map(({ rule, message }) => finding(rule, 'spec', message)));
-          expect(warnings.length).toBe(Math.min(entries.length, MAX_WARNINGS));
-          for (const [index, warning] of warnings.entries()) {
-            expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
-            expect(warning).toMatch(/^[\x20-\x7e]*$/);
-            if (entries.length <= MAX_WARNINGS || index < MAX_WARNINGS - 1) expect(warning.endsWith(`[${entries[index]?.rule}]`)).toBe(true);
-          }
-        },
-      ),
-    );
-  });
-
-  it('cuts a long message at a word and says how many warnings it left out', () => {
-    const long = finding('plaintext-url', 'spec.url', `spec.url ${'word '.repeat(40)}end`);
-    const [first] = admissionWarnings([long]);
-    expect(first).toMatch(/^spec\.url word( word)*\.\.\. \[plaintext-url\]$/);
-    const many = admissionWarnings(Array.from({ length: 13 }, (_, i) => finding('plaintext-url', 'spec.url', `warning ${i}`)));
-    expect(many.at(-1)).toBe('4 more warnings: mcpserver-webhook validate --context admission lists them all');
   });
 });
 

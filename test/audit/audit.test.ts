@@ -26,7 +26,7 @@ describe('auditObjects', () => {
     expect(report.results[2]?.denials[0]).toEqual({
       rule: 'stdio-command-required',
       path: 'spec.command',
-      message: expect.stringMatching(/^spec\.command is required when spec\.type is stdio/),
+      message: expect.stringMatching(/^spec\.command: is required when spec\.type is stdio/),
     });
     expect(report.errors).toEqual([]);
     expect(report.summary).toEqual({ checked: 4, allowed: 3, denied: 1, withWarnings: 3, errors: 0 });
@@ -49,7 +49,7 @@ describe('auditObjects', () => {
   });
 
   it('reports an object without a name or namespace with nulls, as validate does', () => {
-    const [result] = auditObjects([{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', spec: {} }], Policy.builtIn()).results;
+    const [result] = auditObjects([{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', spec: { type: 'stdio' } }], Policy.builtIn()).results;
     expect(result).toMatchObject({ name: null, namespace: null, allowed: false });
   });
 });

@@ -77,7 +77,7 @@ describe('PolicyReports', () => {
       policy: 'mcpserver-webhook',
       rule: 'stdio-command-required',
       result: 'fail',
-      message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server',
+      message: 'spec.command: is required when spec.type is stdio: set it to the executable that starts the MCP server',
       resources: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', namespace: 'muster', uid: STDIO_UID }],
       source: 'mcpserver-webhook',
       scored: true,
@@ -97,7 +97,7 @@ describe('PolicyReports', () => {
     expect(resultOf(dev.results, 'plain-http', 'plaintext-url')).toMatchObject({
       result: 'skip',
       scored: false,
-      message: expect.stringContaining('spec.url uses plain http://'),
+      message: expect.stringContaining('spec.url: uses plain http://'),
     });
     expect(resultOf(dev.results, 'plain-http', 'header-syntax')).toBeUndefined();
     expect(dev.summary).toMatchObject({ skip: 1, warn: 0 });
@@ -165,7 +165,7 @@ describe('Events', () => {
       },
       type: 'Warning',
       reason: 'PolicyViolation',
-      message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server [stdio-command-required]',
+      message: 'spec.command: is required when spec.type is stdio: set it to the executable that starts the MCP server [stdio-command-required]',
       source: { component: 'mcpserver-webhook' },
       count: 1,
       reportingComponent: 'mcpserver-webhook',
@@ -190,7 +190,7 @@ describe('Events', () => {
     change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'streamable-http' }));
     await until(() => rig.cluster.events.size === 2, 'a second event');
     const second = [...rig.cluster.events.values()].find((event) => event !== first)!;
-    expect(second.message).toBe("spec.url is required when spec.type is streamable-http: set it to the server's endpoint, e.g. https://mcp.example.com/mcp [remote-url-required]");
+    expect(second.message).toBe("spec.url: is required when spec.type is streamable-http: set it to the server's endpoint, e.g. https://mcp.example.com/mcp [remote-url-required]");
 
     // Fixed, then broken the same way again: the first event counts twice.
     change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', command: 'mcp-jira' }));

@@ -12,16 +12,16 @@ function audited(object: Record<string, unknown>, uid: string, failedRules: read
 
 describe('objectResults', () => {
   it('reports a rule that failed to run as an error, not as a pass', () => {
-    const [rule] = RULES;
+    const rule = RULES.find((candidate) => !candidate.manifestOnly);
     const results = objectResults(audited(remote(), 'uid-1', [rule!.id]));
     expect(results.find((result) => result.rule === rule!.id)).toMatchObject({ result: 'error', scored: true, message: expect.stringContaining(`the rule ${rule!.id} failed`) });
   });
 
   it('reports an object the engine denied without running the rules as one error, with no passes', () => {
-    const unchecked = { rule: 'internal-error', path: '', message: 'the object could not be checked [internal-error]', action: 'deny', field: [] } as const;
-    const object = { ...audited(remote(), 'uid-1'), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [] } };
+    const unchecked = { rule: 'internal-error', path: '', message: 'the object could not be checked', summary: 'unchecked', action: 'deny', field: [] } as const;
+    const object = { ...audited(remote(), 'uid-1'), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [], drift: [] } };
     expect(objectResults(object)).toEqual([
-      expect.objectContaining({ rule: 'internal-error', result: 'error', message: 'the object could not be checked [internal-error]', scored: true }),
+      expect.objectContaining({ rule: 'internal-error', result: 'error', message: 'the object could not be checked', scored: true }),
     ]);
   });
 

@@ -25,7 +25,7 @@ import {
   withoutTemplateComments,
   type Tree,
 } from './chart-files.js';
-import { deniedMessage, kubectlOutput } from './kubectl-output.js';
+import { deniedMessage, kubectlOutput } from '../admission/kubectl-output.js';
 
 const values = loadValues();
 const example = load(readFileSync(repositoryFile('examples/invalid/credential-over-plaintext.yaml'), 'utf8'));
@@ -162,11 +162,14 @@ describe('values.schema.json', () => {
     expect(open).toEqual([]);
   });
 
-  it('holds the policy schema of schemas/policy.json, so that a broken policy fails the install', () => {
+  it('holds the policy schema of schemas/policy.json, so that a broken policy fails the install', async () => {
     const policySchema = JSON.parse(readText('schemas/policy.json')) as Tree;
     const properties = schema.properties as Tree;
     expect((properties.policy as Tree).properties).toEqual(policySchema.properties);
     expect(schema.definitions).toEqual(policySchema.definitions);
+    // And is what `npm run generate` writes, byte for byte.
+    const generator = (await import(repositoryFile('scripts/generate.mjs').href)) as { chartValuesSchema(): Promise<unknown>; schemaText(schema: unknown): string };
+    expect(chartText('values.schema.json'), 'run `npm run generate`').toBe(generator.schemaText(await generator.chartValuesSchema()));
   });
 });
 

@@ -97,7 +97,7 @@ describe('mcpserver-webhook audit', () => {
       'prod/plain-http [plaintext-url] (warning)',
       '4 MCPServers checked: 1 denied, 3 allowed (3 with warnings)',
     ]);
-    expect(lines[2]).toMatch(/^muster\/stdio-without-command: spec\.command: spec\.command is required when spec\.type is stdio/);
+    expect(lines[2]).toMatch(/^muster\/stdio-without-command: spec\.command: is required when spec\.type is stdio/);
     expect(run.requests.map((request) => [request.path, request.query.continue === undefined ? 'first page' : 'next page'])).toEqual([
       [MCPSERVERS_PATH, 'first page'],
       [MCPSERVERS_PATH, 'next page'],

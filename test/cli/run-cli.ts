@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,4 +27,14 @@ export function runCli(args: readonly string[], options: { stdin?: string; cwd?:
     child.on('close', (status) => resolve({ status, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** A fresh temporary folder holding `files` (name to text; names may have folders). */
+export function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-validate-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
 }

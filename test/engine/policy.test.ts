@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Policy, PolicyError, RULE_IDS, parsePolicy, validate } from '../../src/engine/index.js';
+import { Policy, PolicyError, RULE_ALIASES, RULE_IDS, parsePolicy, validate } from '../../src/engine/index.js';
 import { remote, repositoryFile } from '../fixtures.js';
 
 const plainHttp = remote({ url: 'http://mcp-search:8080/mcp' });
@@ -87,9 +87,16 @@ namespaces:
   const broken: readonly [string, string, RegExp][] = [
     ['an unknown rule ID', 'version: 1\nrules:\n  plaintext-urll: off\n', /^policy\.yaml:3: rules: plaintext-urll is not a rule ID; the rules are: schema-violation, /],
     ['an unknown action', 'rules:\n  plaintext-url: block\n', /^policy\.yaml:2: rules\[plaintext-url\]: must be an action \(deny, warn, audit or off\)/],
-    ['an unknown context', 'rules:\n  plaintext-url:\n    kubectl: deny\n', /policy\.yaml:3: rules\[plaintext-url\]: unknown key kubectl; the keys allowed here are: manifest, admission$/],
-    ['an unknown top-level key', 'rule:\n  plaintext-url: off\n', /^policy\.yaml:1: the policy: unknown key rule; the keys allowed here are: version, rules, namespaces/],
-    ['a namespace entry without names or selector', 'namespaces:\n  - rules: {}\n', /^policy\.yaml:2: namespaces\[0\]: must be a namespace override with rules, and names and\/or selector/],
+    ['an unknown context', 'rules:\n  plaintext-url:\n    kubectl: deny\n', /policy\.yaml:3: rules\[plaintext-url\]: unknown key kubectl; the keys allowed here are: manifest, admission, ratcheting$/],
+    ['an unknown top-level key', 'rule:\n  plaintext-url: off\n', /^policy\.yaml:1: the policy: unknown key rule; the keys allowed here are: version, ratcheting, rules, namespaces/],
+    ['a namespace entry without names or selector', 'namespaces:\n  - rules: {}\n', /^policy\.yaml:2: namespaces\[0\]: must be a namespace override that names the namespaces it is for: names and\/or selector/],
+    ['a namespace entry that changes nothing', 'namespaces:\n  - names: [a]\n', /^policy\.yaml:2: namespaces\[0\]: must be a namespace override that changes something: rules and\/or ratcheting/],
+    ['ratcheting that is not true or false', 'ratcheting: sometimes\n', /^policy\.yaml:1: ratcheting: must be of type boolean/],
+    [
+      'a manifest-only rule set for admission',
+      'rules:\n  unknown-field:\n    admission: warn\n',
+      /^policy\.yaml:3: rules\.unknown-field\.admission: unknown-field checks manifests only: at admission the API server has already checked the object/,
+    ],
     ['a bad selector operator', 'namespaces:\n  - selector:\n      matchExpressions:\n        - key: a\n          operator: Like\n    rules: {}\n', /^policy\.yaml:5: namespaces\[0\]\.selector\.matchExpressions\[0\]\.operator: must be one of In, NotIn, Exists, DoesNotExist/],
     ['a YAML syntax error', 'rules:\n  plaintext-url: [deny\n', /^policy\.yaml:\d+: /],
     ['two documents', 'rules: {}\n---\nrules: {}\n', /^policy\.yaml:3: a policy file holds one document/],
@@ -104,6 +111,42 @@ namespaces:
     const schema = JSON.parse(readFileSync(repositoryFile('schemas/policy.json'), 'utf8')) as {
       definitions: { ruleId: { enum: string[] } };
     };
-    expect([...schema.definitions.ruleId.enum].sort()).toEqual([...RULE_IDS].sort());
+    expect([...schema.definitions.ruleId.enum].sort()).toEqual([...RULE_IDS, ...Object.keys(RULE_ALIASES)].sort());
+  });
+
+  it('applies a setting for an old rule ID to the rule it names now', () => {
+    const audiences = remote({ auth: { type: 'oauth', requiredAudiences: ['a'] } });
+    const policy = parsePolicy('rules:\n  required-audiences-without-forward-token: deny\n', 'policy.yaml');
+    expect(validate(audiences, { context: 'admission', policy }).denials.map((f) => f.rule)).toEqual(['required-audiences-unused']);
+  });
+
+  it('never runs a manifest-only rule at admission, whatever a setting for both contexts says', () => {
+    const typo = remote({ forwardtoken: true });
+    const policy = parsePolicy('rules:\n  unknown-field: deny\n', 'policy.yaml');
+    expect(validate(typo, { context: 'admission', policy }).allowed).toBe(true);
+    expect(validate(typo, { context: 'manifest', policy }).denials.map((f) => f.rule)).toEqual(['unknown-field']);
+  });
+
+  it('switches ratcheting off and on per policy, rule and namespace, later entries winning', () => {
+    const policy = parsePolicy(
+      `ratcheting: false
+rules:
+  header-syntax:
+    ratcheting: true
+namespaces:
+  - names: [legacy]
+    ratcheting: true
+  - names: [legacy]
+    rules:
+      credential-over-plaintext: { ratcheting: false }
+`,
+      'policy.yaml',
+    );
+    const ratcheting = (namespace: string) => policy.rules('admission', { name: namespace }).ratcheting;
+    expect(Policy.builtIn().rules('admission').ratcheting).toEqual(new Set(RULE_IDS));
+    expect([...ratcheting('muster')]).toEqual(['header-syntax']);
+    expect(ratcheting('legacy').has('header-syntax')).toBe(true);
+    expect(ratcheting('legacy').has('header-unresolved-placeholder')).toBe(true);
+    expect(ratcheting('legacy').has('credential-over-plaintext')).toBe(false);
   });
 });

@@ -59,7 +59,13 @@ export function answerProblem(body: string, answer: HttpsAnswer): string | undef
   if (got.response?.uid !== uid) return 'the uid is not echoed';
   if (scope !== 'judge') return got.response.allowed === true && got.response.status === undefined ? undefined : `a ${scope} request must be allowed without a check`;
 
-  const verdict = validate(review.request.object, { context: 'admission', ...(review.request.namespace ? { namespace: { name: review.request.namespace } } : {}) });
+  const { request } = review;
+  const verdict = validate(request.object, {
+    context: 'admission',
+    ...(request.namespace ? { namespace: { name: request.namespace } } : {}),
+    // An UPDATE is judged against the object it replaces (ratcheting).
+    ...(request.operation === 'UPDATE' ? { oldObject: request.oldObject } : {}),
+  });
   const { response } = got;
   if (response.allowed !== verdict.allowed) return `allowed is ${String(response.allowed)}, the engine says ${verdict.allowed}`;
   const causes = response.status?.details?.causes ?? [];

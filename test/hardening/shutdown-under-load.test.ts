@@ -78,10 +78,12 @@ describe('SIGTERM under load', () => {
 /** Starts a server, loads it with large and small reviews, sends SIGTERM, and checks how everything ended. */
 async function shutdownUnderLoad(): Promise<void> {
   server = await startHardeningServer(['--shutdown-grace', String(GRACE_SECONDS)]);
-  // Large reviews: an UPDATE of an object with a 3 MiB description (denied: too long), each sent over about two seconds.
+  // Large reviews: an UPDATE of an object with a 3 MiB description that adds an unresolved
+  // placeholder (denied: the change introduces it), each sent over about two seconds.
   const large = Array.from({ length: 4 }, (_, i) => {
-    const object = remote({ description: 'x'.repeat(3 * 1024 * 1024) });
-    return { uid: `large-${i}`, body: Buffer.from(JSON.stringify(admissionReview(object, { uid: `large-${i}`, operation: 'UPDATE', oldObject: object }))) };
+    const oldObject = remote({ description: 'x'.repeat(3 * 1024 * 1024) });
+    const object = { ...oldObject, spec: { ...(oldObject.spec as object), headers: { Authorization: 'Bearer ${TOKEN}' } } };
+    return { uid: `large-${i}`, body: Buffer.from(JSON.stringify(admissionReview(object, { uid: `large-${i}`, operation: 'UPDATE', oldObject }))) };
   });
   const small = Buffer.from(JSON.stringify(admissionReview(readExample('invalid/credential-over-plaintext.yaml'), { uid: 'small' })));
   let halfSent = 0;

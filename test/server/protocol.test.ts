@@ -96,7 +96,29 @@ describe('POST /validate: what each rule looks like to a client', () => {
     expect(ruleIds.sort()).toEqual(RULES.map((rule) => rule.id).sort());
   });
 
-  it.each(ruleIds.map((rule) => [rule]))('shows %s as the policy says: a cause, a warning or an audit annotation', async (rule) => {
+  const manifestOnly = RULES.filter((rule) => rule.manifestOnly).map((rule) => rule.id);
+
+  it.each(manifestOnly.map((rule) => [rule]))(
+    'never shows %s at admission: the API server checked the schema, so what ours refuses is drift, counted and logged once per field',
+    async (rule) => {
+      const { app, metrics, logs } = testApp();
+      const object = readExample(`invalid/${rule}.yaml`);
+      const verdict = validate(object, { context: 'admission', namespace: { name: 'muster' } });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { response } = (await post(app, admissionReview(object))).body;
+        expect(response.allowed).toBe(true);
+        expect(response.warnings ?? []).toEqual([]);
+      }
+      const kind = rule === 'unknown-field' ? 'unknown-field' : 'schema-violation';
+      const exposition = (await metrics.exposition()).body;
+      expect(metricValue(exposition, `mcpserver_webhook_schema_drift_total{kind="${kind}"}`)).toBe(2 * verdict.drift.filter((d) => d.unknownField === (kind === 'unknown-field')).length);
+      const driftLines = logs().filter((line) => line.event === 'schema-drift');
+      expect(driftLines.map((line) => line.path).sort()).toEqual(verdict.drift.map((d) => d.path).sort());
+      expect(driftLines.every((line) => line.level === 'warn' && String(line.msg).includes('upgrade the webhook'))).toBe(true);
+    },
+  );
+
+  it.each(ruleIds.filter((rule) => !manifestOnly.includes(rule)).map((rule) => [rule]))('shows %s as the policy says: a cause, a warning or an audit annotation', async (rule) => {
     const { app } = testApp();
     const object = readExample(`invalid/${rule}.yaml`);
     const verdict = validate(object, { context: 'admission', namespace: { name: 'muster' } });
@@ -112,8 +134,9 @@ describe('POST /validate: what each rule looks like to a client', () => {
       expect(response.status.message).toContain(`${denial.path}: ${denial.message} [${rule}]`);
       expect(response.auditAnnotations['denied-by'].split(',')).toContain(rule);
     }
-    for (const _warning of warnings) {
-      expect(response.warnings.some((text: string) => text.endsWith(`[${rule}]`) && text.length <= MAX_WARNING_LENGTH)).toBe(true);
+    for (const warning of warnings) {
+      expect(response.warnings).toContain(`${warning.path}: ${warning.summary} [${rule}]`);
+      expect(response.warnings.every((text: string) => text.length <= MAX_WARNING_LENGTH)).toBe(true);
       expect(response.auditAnnotations['warned-by'].split(',')).toContain(rule);
     }
     expect(response.allowed).toBe(verdict.allowed);

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import { Policy, type NamespaceInfo } from '../../src/engine/index.js';
 import { createWebhookApp } from '../../src/server/app.js';
+import { SchemaDriftLog } from '../../src/server/judge.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { Readiness } from '../../src/server/readiness.js';
@@ -34,7 +35,9 @@ export function testApp(policy: Policy = Policy.builtIn(), namespaceInfo?: (name
   const readiness = new Readiness();
   readiness.loaded('policy');
   readiness.loaded('certificates');
-  const app = createWebhookApp({ policy: () => policy, metrics, readiness, logger: createLogger('debug', sink), ...(namespaceInfo ? { namespaceInfo } : {}) });
+  const logger = createLogger('debug', sink);
+  const drift = new SchemaDriftLog(logger, metrics);
+  const app = createWebhookApp({ policy: () => policy, metrics, readiness, logger, drift, ...(namespaceInfo ? { namespaceInfo } : {}) });
   const logText = (): string => lines.join('');
   return {
     app,

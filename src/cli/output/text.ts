@@ -45,7 +45,8 @@ function findingLine(
   suffix: string,
 ): string {
   const location = result.file === undefined ? '' : `${result.file}:${finding.line ?? 1}: `;
-  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.path}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}`;
+  // The message is whole (`path: message`): the path is not printed twice.
+  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}`;
 }
 
 export function formatErrorsText(report: Report): string {
@@ -61,6 +62,7 @@ function summaryLine({ summary, results }: Report): string {
     summary.withWarnings ? ` (${summary.withWarnings} with warnings)` : '',
     summary.skipped ? `; ${summary.skipped} other document${summary.skipped === 1 ? '' : 's'} skipped` : '',
     summary.errors ? `; ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : '',
+    summary.schema && summary.schema !== 'built-in' ? `; checked against the MCPServer CRD in ${summary.schema}` : '',
     audits ? `; ${audits} audit-only finding${audits === 1 ? '' : 's'}, recorded but not shown here: --output json lists ${audits === 1 ? 'it' : 'them'}` : '',
   ];
   return parts.join('');

@@ -6,12 +6,14 @@ export const argsStdioOnly: Rule = {
   description: 'spec.args is set only for stdio servers.',
   fix: 'Remove spec.args: a remote server takes no command-line arguments from Muster.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     isRemote(spec) && spec.args !== undefined
       ? [
           {
             field: ['spec', 'args'],
-            message: `spec.args is only allowed when spec.type is stdio, not ${spec.type}: remove it, a remote server takes no command-line arguments`,
+            message: `is only allowed when spec.type is stdio, not ${spec.type}: remove it, a remote server takes no command-line arguments`,
+            summary: 'is only for stdio servers: remove it',
           },
         ]
       : [],

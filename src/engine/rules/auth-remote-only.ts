@@ -20,7 +20,8 @@ export const authRemoteOnly: Rule = {
     return [
       {
         field: ['spec', 'auth'],
-        message: `spec.auth sets ${listInWords(settings)}, but authentication is only supported for streamable-http and sse servers, not stdio: remove it or set spec.auth.type to none`,
+        message: `sets ${listInWords(settings)}, but authentication is only supported for streamable-http and sse servers, not stdio: remove it or set spec.auth.type to none`,
+        summary: 'is only for remote servers: remove it',
       },
     ];
   },

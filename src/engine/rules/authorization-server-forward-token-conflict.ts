@@ -6,13 +6,15 @@ export const authorizationServerForwardTokenConflict: Rule = {
   description: 'spec.auth.authorizationServer and spec.auth.forwardToken: true are not set together.',
   fix: "Remove spec.auth.authorizationServer to use Muster's forwarded identity, or set forwardToken to false to use the server's own login.",
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && forwardsToken(spec)
       ? [
           {
             field: ['spec', 'auth', 'authorizationServer'],
             message:
-              "spec.auth.authorizationServer cannot be combined with spec.auth.forwardToken: true, because a server with its own OAuth login does not take Muster's forwarded token: remove one of the two",
+              "cannot be combined with spec.auth.forwardToken: true, because a server with its own OAuth login does not take Muster's forwarded token: remove one of the two",
+            summary: 'drop it or forwardToken',
           },
         ]
       : [],

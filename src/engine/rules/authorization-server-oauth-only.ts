@@ -5,13 +5,14 @@ export const authorizationServerOauthOnly: Rule = {
   description: 'spec.auth.authorizationServer is set only when spec.auth.type is oauth.',
   fix: 'Set spec.auth.type to oauth, or remove spec.auth.authorizationServer.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && spec.auth.type !== 'oauth'
       ? [
           {
             field: ['spec', 'auth', 'authorizationServer'],
-            message:
-              'spec.auth.authorizationServer is only valid when spec.auth.type is oauth (it defaults to none): set spec.auth.type to oauth, or remove the override',
+            message: 'is only valid when spec.auth.type is oauth (it defaults to none): set spec.auth.type to oauth, or remove the override',
+            summary: 'needs spec.auth.type: oauth',
           },
         ]
       : [],

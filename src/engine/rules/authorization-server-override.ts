@@ -1,6 +1,10 @@
 import type { Rule } from '../rule.js';
 
-/** Not an error: Muster supports the override, but a backend without RFC 9728 metadata deserves an operator's eye. */
+/**
+ * Not an error: Muster supports the override, and logs each use of it so that non-compliant
+ * backends stay visible (the CRD's description of authorizationServer). A backend without
+ * RFC 9728 metadata deserves an operator's eye once.
+ */
 export const authorizationServerOverride: Rule = {
   id: 'authorization-server-override',
   description: 'Flags use of the spec.auth.authorizationServer override, for backends that do not publish RFC 9728 metadata.',
@@ -12,7 +16,8 @@ export const authorizationServerOverride: Rule = {
           {
             field: ['spec', 'auth', 'authorizationServer'],
             message:
-              'spec.auth.authorizationServer overrides RFC 9728 discovery for a backend that does not publish it; Muster logs every use, and the server shows Auth Required until a user logs in',
+              'overrides RFC 9728 discovery for a backend that does not publish it; Muster logs every use, and the server shows Auth Required until a user logs in: nothing to fix if the backend lacks that metadata',
+            summary: 'skips RFC 9728 discovery: review once',
           },
         ]
       : [],

@@ -4,15 +4,17 @@ import { tokenExchangeEnabled } from './facts.js';
 export const authorizationServerTokenExchangeConflict: Rule = {
   id: 'authorization-server-token-exchange-conflict',
   description: 'spec.auth.authorizationServer and spec.auth.tokenExchange.enabled: true are not set together.',
-  fix: 'Remove spec.auth.authorizationServer to use token exchange, or disable token exchange to use the server\'s own login.',
+  fix: "Remove spec.auth.authorizationServer to use token exchange, or disable token exchange to use the server's own login.",
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && tokenExchangeEnabled(spec)
       ? [
           {
             field: ['spec', 'auth', 'authorizationServer'],
             message:
-              'spec.auth.authorizationServer cannot be combined with spec.auth.tokenExchange.enabled: true, because token exchange brings its own issuer and endpoint: remove one of the two',
+              'cannot be combined with spec.auth.tokenExchange.enabled: true, because token exchange brings its own issuer and endpoint: remove one of the two',
+            summary: 'drop it or tokenExchange',
           },
         ]
       : [],

@@ -26,9 +26,9 @@ export const credentialOverPlaintext: Rule = {
     return [
       {
         field: ['spec', 'url'],
-        message: `spec.url sends ${listInWords(credentials)} over plain http:// to ${url.hostname}, outside the cluster, where anyone on the path can read it: use https://`,
+        message: `sends ${listInWords(credentials)} over plain http:// to ${url.hostname}, outside the cluster, where anyone on the path can read it: use https://`,
+        summary: 'sends credentials over plain http://: use https://',
       },
     ];
   },
 };
-

@@ -1,6 +1,7 @@
 import type { Rule } from '../rule.js';
 import { forwardsToken, tokenExchangeEnabled } from './facts.js';
 
+/** Token exchange takes precedence over forwarding (ShouldUseTokenExchange, internal/aggregator/connection_helper.go). */
 export const forwardTokenWithTokenExchange: Rule = {
   id: 'forward-token-with-token-exchange',
   description: 'spec.auth.forwardToken and token exchange are not both on (token exchange wins, so forwardToken does nothing).',
@@ -11,8 +12,8 @@ export const forwardTokenWithTokenExchange: Rule = {
       ? [
           {
             field: ['spec', 'auth', 'forwardToken'],
-            message:
-              'spec.auth.forwardToken has no effect while spec.auth.tokenExchange.enabled is true, because token exchange takes precedence: remove one of the two',
+            message: 'has no effect while spec.auth.tokenExchange.enabled is true, because token exchange takes precedence: remove one of the two',
+            summary: 'does nothing with token exchange on: drop one',
           },
         ]
       : [],

@@ -21,7 +21,8 @@ export const headerDuplicateName: Rule = {
         const [kept = '', ...others] = [...spellings].sort();
         return others.map((name) => ({
           field: ['spec', 'headers', mapKey(name)],
-          message: `spec.headers[${name}] and spec.headers[${kept}] are the same HTTP header, and which one is sent is undefined: keep one`,
+          message: `is the same HTTP header as spec.headers[${kept}], and which one is sent is undefined: keep one`,
+          summary: 'repeats a header in another case: keep one',
         }));
       });
   },

@@ -19,7 +19,8 @@ export const headerLiteralCredential: Rule = {
         ? [
             {
               field: ['spec', 'headers', mapKey(name)],
-              message: `spec.headers[${name}] holds ${credential} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
+              message: `holds ${credential} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
+              summary: 'holds a secret in plain text: inject it',
             },
           ]
         : [];

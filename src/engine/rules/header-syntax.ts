@@ -19,7 +19,8 @@ export const headerSyntax: Rule = {
         return [
           {
             field,
-            message: `spec.headers[${name.replace(/[^\x20-\x7e]/g, '?')}] is not a valid HTTP header name, so requests to the server would fail: use letters, digits and - only`,
+            message: 'is not a valid HTTP header name, so requests to the server would fail: use letters, digits and - only',
+            summary: 'is not a valid header name: use letters, digits, -',
           },
         ];
       }
@@ -27,7 +28,8 @@ export const headerSyntax: Rule = {
         return [
           {
             field,
-            message: `spec.headers[${name}] holds a line break or control character, which breaks the request or injects another header: remove it`,
+            message: 'holds a line break or control character, which breaks the request or injects another header: remove it',
+            summary: 'holds a line break or control character: remove it',
           },
         ];
       }

@@ -5,13 +5,14 @@ export const headersRemoteOnly: Rule = {
   description: 'spec.headers is set only for remote servers (streamable-http, sse).',
   fix: 'Remove spec.headers, or pass the values to the stdio process through spec.env.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     spec.type === 'stdio' && spec.headers !== undefined
       ? [
           {
             field: ['spec', 'headers'],
-            message:
-              'spec.headers is only allowed when spec.type is streamable-http or sse, not stdio: remove it, or pass the values to the process through spec.env',
+            message: 'is only allowed when spec.type is streamable-http or sse, not stdio: remove it, or pass the values to the process through spec.env',
+            summary: 'is only for remote servers: use spec.env',
           },
         ]
       : [],

@@ -13,7 +13,8 @@ export const plaintextUrl: Rule = {
       ? [
           {
             field: ['spec', 'url'],
-            message: 'spec.url uses plain http://, so MCP traffic to this server is not encrypted: use https://',
+            message: 'uses plain http://, so MCP traffic to this server is not encrypted: use https://',
+            summary: 'sends MCP traffic unencrypted: use https://',
           },
         ]
       : [];

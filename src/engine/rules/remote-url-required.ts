@@ -6,12 +6,14 @@ export const remoteUrlRequired: Rule = {
   description: 'A streamable-http or sse server has spec.url.',
   fix: "Set spec.url to the server's endpoint, e.g. https://mcp.example.com/mcp.",
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     isRemote(spec) && !spec.url
       ? [
           {
             field: ['spec', 'url'],
-            message: `spec.url is required when spec.type is ${spec.type}: set it to the server's endpoint, e.g. https://mcp.example.com/mcp`,
+            message: `is required when spec.type is ${spec.type}: set it to the server's endpoint, e.g. https://mcp.example.com/mcp`,
+            summary: "is required for a remote server: set the endpoint",
           },
         ]
       : [],

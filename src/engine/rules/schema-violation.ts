@@ -3,8 +3,11 @@ import type { Rule } from '../rule.js';
 export const schemaViolation: Rule = {
   id: 'schema-violation',
   description: 'The object matches the MCPServer schema: required fields, types, enums, patterns and limits of the CRD.',
-  fix: 'Correct the field as the message says; the CRD would reject it too.',
-  defaults: { manifest: 'deny', admission: 'deny' },
+  fix: 'Correct the field as the message says; the API server would refuse it too.',
+  defaults: { manifest: 'deny', admission: 'off' },
+  caughtByApiServer: 'crd-schema',
+  manifestOnly: true,
   generic: true,
-  check: ({ schemaIssues }) => schemaIssues.filter((issue) => !issue.unknownField),
+  check: ({ schemaIssues }) =>
+    schemaIssues.filter((issue) => !issue.unknownField).map(({ field, message }) => ({ field, message, summary: message })),
 };

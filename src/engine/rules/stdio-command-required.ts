@@ -5,12 +5,14 @@ export const stdioCommandRequired: Rule = {
   description: 'A stdio server has spec.command.',
   fix: 'Set spec.command to the executable that starts the MCP server.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  caughtByApiServer: 'crd-cel',
   check: ({ spec }) =>
     spec.type === 'stdio' && !spec.command
       ? [
           {
             field: ['spec', 'command'],
-            message: 'spec.command is required when spec.type is stdio: set it to the executable that starts the MCP server',
+            message: 'is required when spec.type is stdio: set it to the executable that starts the MCP server',
+            summary: 'is required for stdio: set the executable',
           },
         ]
       : [],

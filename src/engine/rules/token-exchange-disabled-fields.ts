@@ -2,6 +2,10 @@ import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
 import { tokenExchangeEnabled } from './facts.js';
 
+/**
+ * The spec view leaves out values equal to their CRD default (the API server fills them in, so
+ * the user may never have written them): `scopes: "openid profile email groups"` is not a setting.
+ */
 export const tokenExchangeDisabledFields: Rule = {
   id: 'token-exchange-disabled-fields',
   description: 'spec.auth.tokenExchange is not configured while it is disabled (Muster ignores it then).',
@@ -16,7 +20,8 @@ export const tokenExchangeDisabledFields: Rule = {
       : [
           {
             field: ['spec', 'auth', 'tokenExchange', 'enabled'],
-            message: `spec.auth.tokenExchange sets ${listInWords(configured.sort())} but is not enabled, so Muster ignores it: set spec.auth.tokenExchange.enabled to true, or remove the block`,
+            message: `is not true, but spec.auth.tokenExchange sets ${listInWords(configured.sort())}, which Muster ignores while it is off: set it to true, or remove the block`,
+            summary: 'is off: enable it or remove the block',
           },
         ];
   },

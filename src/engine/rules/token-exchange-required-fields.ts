@@ -6,6 +6,10 @@ const REQUIRED = [
   { name: 'connectorId', hint: 'the ID of the OIDC connector on the remote Dex that trusts this cluster, e.g. cluster-a-dex' },
 ] as const;
 
+/**
+ * Without either field Muster does not exchange at all (ShouldUseTokenExchange,
+ * internal/aggregator/connection_helper.go), and the server is left without the identity meant for it.
+ */
 export const tokenExchangeRequiredFields: Rule = {
   id: 'token-exchange-required-fields',
   description: 'Enabled token exchange has spec.auth.tokenExchange.dexTokenEndpoint and connectorId.',
@@ -16,7 +20,8 @@ export const tokenExchangeRequiredFields: Rule = {
     if (!exchange || !tokenExchangeEnabled(spec)) return [];
     return REQUIRED.filter(({ name }) => !exchange[name]).map(({ name, hint }) => ({
       field: ['spec', 'auth', 'tokenExchange', name],
-      message: `spec.auth.tokenExchange.${name} is required when token exchange is enabled: set it to ${hint}`,
+      message: `is required when token exchange is enabled: set it to ${hint}`,
+      summary: 'is required for token exchange',
     }));
   },
 };

@@ -1,14 +1,19 @@
 import type { Rule } from '../rule.js';
 
 /**
- * The API server prunes unknown fields silently, so a typo such as `forwardtoken: true` in Git
- * would vanish without a word. Only a warning at admission: a newer CRD may add fields before
- * this webhook learns them, and denying those would block every upgrade.
+ * A typo such as `forwardtoken: true` never takes effect: kubectl's server-side field validation
+ * (Strict, its default) refuses the object, and with `--validate=false` the API server prunes the
+ * field without a word. In Git that is worth a denial. At admission the field has already passed
+ * the API server's own checks, so the cluster's CRD knows it and ours does not: drift, reported to
+ * operators, never the user's mistake (see Rule.manifestOnly).
  */
 export const unknownField: Rule = {
   id: 'unknown-field',
-  description: 'Every field under spec is one the CRD knows; unknown ones are dropped by the API server without a word.',
+  description: 'Every field under spec is one the CRD knows; unknown ones are refused or dropped by the API server.',
   fix: 'Fix the spelling or the nesting of the field (the message suggests the likely one), or remove it.',
-  defaults: { manifest: 'deny', admission: 'warn' },
-  check: ({ schemaIssues }) => schemaIssues.filter((issue) => issue.unknownField),
+  defaults: { manifest: 'deny', admission: 'off' },
+  caughtByApiServer: 'crd-schema',
+  manifestOnly: true,
+  check: ({ schemaIssues }) =>
+    schemaIssues.filter((issue) => issue.unknownField).map(({ field, message }) => ({ field, message, summary: message })),
 };

@@ -1,20 +1,18 @@
 import type { Finding } from '../engine/index.js';
 
 /**
- * A finding as one self-contained line that ends with its rule ID in brackets, so a reader of
- * kubectl, Flux or Argo CD output can tell which rule spoke and look it up. A message that
- * already ends with its tag (the engine's internal-error finding does) is not tagged twice.
+ * A finding as one self-contained sentence, `path: message`, for every place where the message
+ * stands alone: the status message Flux and Argo CD show, SARIF, Events, PolicyReports, the
+ * `validate` output and the verdict API. kubectl prints a denial's causes as `field: message`
+ * itself, so there the message goes without its path.
  */
-export function taggedMessage(finding: Finding): string {
-  const { text, tag } = messageAndTag(finding);
-  return `${text} ${tag}`;
+export function standaloneMessage(finding: Pick<Finding, 'path' | 'message'>): string {
+  return finding.path ? `${finding.path}: ${finding.message}` : finding.message;
 }
 
-/** The message without its trailing rule tag, and the tag, for callers that must shorten the text. */
-export function messageAndTag(finding: Finding): { text: string; tag: string } {
-  const tag = `[${finding.rule}]`;
-  const text = finding.message.endsWith(tag) ? finding.message.slice(0, -tag.length).trimEnd() : finding.message;
-  return { text, tag };
+/** Text that ends with its rule ID in brackets, so a reader can tell which rule spoke and look it up. */
+export function tagged(text: string, rule: string): string {
+  return `${text} [${rule}]`;
 }
 
 /** Header names and URLs in messages come from the object and may hold any character. */
@@ -26,7 +24,8 @@ const ELLIPSIS = '...';
 
 /**
  * Cuts the text at a word boundary so that text and suffix fit in `maxLength` characters, keeping
- * the suffix whole.
+ * the suffix whole. For lists of whole sentences (an Event that names several denials), where
+ * the sentences that do not fit are counted in the suffix.
  */
 export function fitText(text: string, suffix: string, maxLength: number): string {
   if (text.length + suffix.length <= maxLength) return `${text}${suffix}`;

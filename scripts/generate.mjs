@@ -1,0 +1,47 @@
+// Regenerates what is derived from the upstream MCPServer CRD in schemas/upstream/:
+//   schemas/mcpserver.v1alpha1.json   the JSON Schema the engine checks against (src/engine/crd.ts builds it)
+//   src/engine/mcpserver.generated.ts the TypeScript types of that schema
+// so the CRD, the schema and the types never disagree; and the chart's values schema takes the
+// policy schema of schemas/policy.json, so a broken policy fails `helm install`. `npm run
+// generate` builds first; a test fails when any of them is stale.
+import { readFile, writeFile } from 'node:fs/promises';
+import { load } from 'js-yaml';
+import { compile } from 'json-schema-to-typescript';
+
+export const CRD_FILE = new URL('../schemas/upstream/muster.giantswarm.io_mcpservers.yaml', import.meta.url);
+export const SCHEMA_FILE = new URL('../schemas/mcpserver.v1alpha1.json', import.meta.url);
+export const TYPES_FILE = new URL('../src/engine/mcpserver.generated.ts', import.meta.url);
+export const POLICY_SCHEMA_FILE = new URL('../schemas/policy.json', import.meta.url);
+export const CHART_VALUES_SCHEMA_FILE = new URL('../charts/mcpserver-webhook/values.schema.json', import.meta.url);
+
+export async function readUpstreamCrd() {
+  return load(await readFile(CRD_FILE, 'utf8'));
+}
+
+export function schemaText(schema) {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+export async function generateTypes(schema) {
+  return compile(schema, 'MCPServer', {
+    additionalProperties: false,
+    bannerComment: '// Generated from schemas/mcpserver.v1alpha1.json by `npm run generate`. Do not edit.',
+    style: { singleQuote: true },
+  });
+}
+
+/** The chart's values schema with `policy` checked by schemas/policy.json. */
+export async function chartValuesSchema() {
+  const [values, policy] = await Promise.all([readFile(CHART_VALUES_SCHEMA_FILE, 'utf8'), readFile(POLICY_SCHEMA_FILE, 'utf8')].map((text) => text.then(JSON.parse)));
+  values.properties.policy.properties = policy.properties;
+  values.definitions = policy.definitions;
+  return values;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { schemaFromCrd } = await import('../dist/engine/crd.js');
+  const schema = schemaFromCrd(await readUpstreamCrd());
+  await writeFile(SCHEMA_FILE, schemaText(schema));
+  await writeFile(TYPES_FILE, await generateTypes(schema));
+  await writeFile(CHART_VALUES_SCHEMA_FILE, schemaText(await chartValuesSchema()));
+}

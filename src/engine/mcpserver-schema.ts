@@ -1,0 +1,170 @@
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { schemaFromCrd } from './crd.js';
+import { formatPath, type FieldPath } from './field-path.js';
+import { createAjv, isPlainObject, loadSchemaFile, projectToSchema, resolvePointer, type SchemaNode } from './schema.js';
+import type { SpecView } from './spec-view.js';
+
+/** A schema violation, already in words a person can act on (after the field's path). */
+export interface SchemaIssue {
+  readonly field: FieldPath;
+  readonly message: string;
+  /** A field the schema does not know: the API server refuses or drops it. */
+  readonly unknownField: boolean;
+}
+
+/**
+ * The MCPServer schema the engine checks against: the bundled one, generated from the upstream
+ * CRD in `schemas/upstream/`, or one built from the CRD a cluster runs (`validate --crd`).
+ * Compiled once; checking an object never compiles anything.
+ */
+export class MCPServerSchema {
+  static #builtIn: MCPServerSchema | undefined;
+
+  /** The schema of `schemas/mcpserver.v1alpha1.json`, loaded on first use. */
+  static builtIn(): MCPServerSchema {
+    MCPServerSchema.#builtIn ??= new MCPServerSchema(loadSchemaFile('mcpserver.v1alpha1.json'), 'built-in');
+    return MCPServerSchema.#builtIn;
+  }
+
+  /** Throws a CrdError that says what is wrong with the CRD. */
+  static fromCrd(crd: unknown, source: string): MCPServerSchema {
+    return new MCPServerSchema(schemaFromCrd(crd), source);
+  }
+
+  readonly #validate: ValidateFunction;
+
+  private constructor(
+    readonly root: SchemaNode,
+    /** Where the schema came from, for messages: `built-in`, or a CRD's file. */
+    readonly source: string,
+  ) {
+    this.#validate = createAjv().compile(root);
+  }
+
+  check(object: unknown): SchemaIssue[] {
+    if (this.#validate(object)) return [];
+    return (this.#validate.errors ?? []).flatMap((error) => this.#describe(error));
+  }
+
+  /** The typed view of an object's spec, defaults left out, or undefined when it has none worth reading. */
+  view(object: unknown): SpecView | undefined {
+    const spec = isPlainObject(object) ? object.spec : undefined;
+    return isPlainObject(spec) ? (projectToSchema(this.root.properties?.spec, spec) as SpecView) : undefined;
+  }
+
+  /**
+   * Turns an Ajv error into a finding with a Kubernetes field path and words that say how to fix
+   * it. Never quotes the offending value: it may be a secret in the wrong field.
+   */
+  #describe(error: ErrorObject): SchemaIssue[] {
+    const { field, node } = resolvePointer(this.root, error.instancePath);
+    const at = (path: FieldPath, problem: string, unknownField = false): SchemaIssue[] => [
+      { field: path, message: path.length > 0 ? problem : `the object ${problem}`, unknownField },
+    ];
+    const parent = error.parentSchema as SchemaNode | undefined;
+
+    switch (error.keyword) {
+      case 'required': {
+        // The alternatives of an anyOf are reported once, by the anyOf itself.
+        if (error.schemaPath.includes('/anyOf/')) return [];
+        const missing = String(error.params.missingProperty);
+        const child = node?.properties?.[missing];
+        const hint = child?.enum ? `: set it to one of ${child.enum.join(', ')}` : '';
+        return at([...field, missing], `is required${hint}`);
+      }
+      case 'anyOf': {
+        // Only metadata uses anyOf: a name, or a generateName from which the API server makes one.
+        const [first = 'name', ...others] = (parent?.anyOf ?? []).flatMap((branch) => branch.required ?? []);
+        const alternatives = others.map((name) => formatPath([...field, name])).join(' or ');
+        return at([...field, first], `is required${alternatives ? ` (or ${alternatives})` : ''}`);
+      }
+      case 'additionalProperties': {
+        const name = String(error.params.additionalProperty);
+        const suggestion = this.#suggestField(node, field, name);
+        return at(
+          [...field, name],
+          'is not a field of MCPServer: the API server refuses it, or drops it without a word when field validation is off, ' +
+            `so the setting never takes effect: ${suggestion ? `did you mean ${suggestion}?` : 'remove it or fix its name'}`,
+          true,
+        );
+      }
+      case 'type':
+        return at(field, `must be ${describeType(String(error.params.type), field)}`);
+      case 'enum':
+        return at(field, `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`);
+      case 'const':
+        return at(field, `must be ${String(error.params.allowedValue)}`);
+      case 'pattern':
+        return at(field, `must be ${parent?.['x-pattern-description'] ?? `text matching ${String(error.params.pattern)}`}`);
+      case 'maxLength':
+        return at(field, `must be at most ${String(error.params.limit)} characters long`);
+      case 'minLength':
+        return at(field, `must be at least ${String(error.params.limit)} characters long`);
+      case 'maxItems':
+        return at(field, `must have at most ${String(error.params.limit)} items`);
+      case 'minimum':
+        return at(field, `must be at least ${String(error.params.limit)}`);
+      case 'maximum':
+        return at(field, `must be at most ${String(error.params.limit)}`);
+      default:
+        return at(field, `does not satisfy the schema (${error.keyword})`);
+    }
+  }
+
+  /** A near sibling name (a typo), or the same name elsewhere in the spec (a field at the wrong level). */
+  #suggestField(parent: SchemaNode | undefined, parentPath: FieldPath, name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const siblings = Object.keys(parent?.properties ?? {});
+    const sibling =
+      siblings.find((candidate) => candidate.toLowerCase() === lower) ??
+      // Names whose lengths differ by more than 2 are more than 2 edits apart: skipping them keeps a
+      // megabyte-long key from costing seconds (editDistance takes time in the product of the lengths).
+      siblings.find((candidate) => name.length > 3 && Math.abs(candidate.length - lower.length) <= 2 && editDistance(candidate.toLowerCase(), lower) <= 2);
+    if (sibling) return formatPath([...parentPath, sibling]);
+
+    const elsewhere: string[] = [];
+    const visit = (node: SchemaNode, path: string[]): void => {
+      for (const [key, child] of Object.entries(node.properties ?? {})) {
+        if (key.toLowerCase() === lower) elsewhere.push(formatPath([...path, key]));
+        visit(child, [...path, key]);
+      }
+    };
+    const spec = this.root.properties?.spec;
+    if (spec) visit(spec, ['spec']);
+    return elsewhere.sort()[0];
+  }
+}
+
+function describeType(type: string, field: FieldPath): string {
+  const inMap = typeof field[field.length - 1] === 'object';
+  switch (type) {
+    case 'string':
+      return inMap ? 'a string (quote numbers and booleans in YAML)' : 'a string';
+    case 'integer':
+      return 'a whole number';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
+    case 'object':
+      return 'a map of fields';
+    default:
+      return `of type ${type}`;
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,109 @@
+import { isDeepStrictEqual } from 'node:util';
+import { expect } from 'vitest';
+import { judgeStoredObject, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
+import { buildPolicyReport, objectResults, REPORT_NAME } from '../../src/audit/policy-report.js';
+import { Policy } from '../../src/engine/index.js';
+import { templateDocuments, templateText } from '../charts/chart-files.js';
+import { exampleFiles, readExample } from '../fixtures.js';
+import { eventually } from '../server/child-server.js';
+import { createObject, endpoint, mcpServerPath } from './cluster.js';
+import type { ControlPlane } from './control-plane.js';
+import { request } from './kube-http.js';
+
+/** What the audit tests share: objects already in the cluster, the chart's RBAC, and the reports the project's code expects. */
+
+/** Writes every example the API server itself accepts into `namespace` (no webhook is registered): what an audit is for. */
+export async function createExamples(plane: ControlPlane, namespace: string): Promise<void> {
+  const files = [...exampleFiles('.'), ...exampleFiles('invalid').map((file) => `invalid/${file}`)];
+  for (const file of files) {
+    const object = readExample(file);
+    const body = { ...object, metadata: { ...(object.metadata as object), namespace } };
+    await request(endpoint(plane), 'POST', mcpServerPath(namespace), { body, query: { fieldValidation: 'Strict' } });
+  }
+}
+
+/** Writes the examples of `files` into `namespace`; each must be accepted. */
+export async function copyExamples(plane: ControlPlane, namespace: string, files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    const object = readExample(file);
+    await createObject(plane, mcpServerPath(namespace), { ...object, metadata: { ...(object.metadata as object), namespace } });
+  }
+}
+
+/**
+ * The chart's RBAC for the continuous audit (templates/rbac.yaml): its rules as they are, bound to
+ * the service account `serviceAccount` of the release namespace, the Lease's Role in that namespace.
+ */
+export async function grantChartAuditRbac(plane: ControlPlane, releaseNamespace: string, serviceAccount: string): Promise<void> {
+  const subjects = [{ kind: 'ServiceAccount', name: serviceAccount, namespace: releaseNamespace }];
+  for (const document of templateDocuments(templateText('rbac.yaml'))) {
+    const kind = String(document.kind);
+    const namespaced = kind === 'Role' || kind === 'RoleBinding';
+    const metadata = { name: 'mcpserver-webhook-audit', ...(namespaced ? { namespace: releaseNamespace } : {}) };
+    const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'ClusterRoleBinding' ? 'ClusterRole' : 'Role', name: metadata.name };
+    const body = kind === 'ClusterRole' || kind === 'Role' ? { kind, metadata, rules: document.rules } : { kind, metadata, roleRef, subjects };
+    const scope = namespaced ? `namespaces/${releaseNamespace}/` : '';
+    await createObject(plane, `/apis/rbac.authorization.k8s.io/v1/${scope}${kind.toLowerCase()}s`, { apiVersion: 'rbac.authorization.k8s.io/v1', ...body });
+  }
+}
+
+/** The object at `path` as the administrator reads it; undefined when there is none. */
+export async function get(plane: ControlPlane, path: string): Promise<any> {
+  const answer = await request(endpoint(plane), 'GET', path);
+  return answer.status === 200 ? answer.body : undefined;
+}
+
+export const reportPath = (namespace: string): string => `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/${REPORT_NAME}`;
+
+/** The stored MCPServers of a namespace, each with the verdict the project's code gives it. */
+export async function judged(plane: ControlPlane, namespace: string) {
+  const policy = Policy.builtIn();
+  const items: any[] = (await get(plane, mcpServerPath(namespace))).items;
+  return items.map((object) => ({ object, verdict: judgeStoredObject(object, policy, { name: namespace }) }));
+}
+
+/** The report the project's code makes of the stored objects, with the timestamps of `actual` where results are the same. */
+export async function expectedReport(plane: ControlPlane, namespace: string, actual: unknown) {
+  const policy = Policy.builtIn();
+  const results = (await judged(plane, namespace)).flatMap(({ object, verdict }) =>
+    objectResults({
+      uid: object.metadata.uid,
+      name: object.metadata.name,
+      namespace,
+      verdict,
+      actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }),
+      failedRules: new Set(),
+    }),
+  );
+  return buildPolicyReport(namespace, results, actual, new Date());
+}
+
+/** Waits until the namespace's report says what the project's code says of the stored objects; else shows the difference. */
+export async function untilReportIsCurrent(plane: ControlPlane, namespace: string): Promise<any> {
+  const current = async (): Promise<{ actual: any; expected: unknown[] }> => {
+    const actual = await get(plane, reportPath(namespace));
+    const expected = await expectedReport(plane, namespace, actual);
+    return { actual, expected: [expected.results, expected.summary] };
+  };
+  try {
+    return await eventually(
+      async () => {
+        const { actual, expected } = await current();
+        return actual && isDeepStrictEqual([actual.results, actual.summary], expected) ? actual : undefined;
+      },
+      30_000,
+      250,
+    );
+  } catch (error) {
+    const { actual, expected } = await current();
+    expect([actual?.results, actual?.summary], `the PolicyReport of ${namespace}`).toEqual(expected);
+    throw error;
+  }
+}
+
+/** A counter of the replica's /metrics, 0 when the series is not there. */
+export async function metric(metricsPort: number | undefined, series: string): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((res) => res.text());
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}

@@ -1,0 +1,303 @@
+import { mcpServer, remote, stdio } from '../fixtures.js';
+
+/**
+ * For every rule, objects it must pass and objects it must fire on, with the field it must name.
+ * Shared by the rule tests and the tests of the texts people see (warnings within 120 characters).
+ */
+export const GITHUB_TOKEN = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+export const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIiwiYXVkIjoibXVzdGVyIn0.c2lnbmF0dXJlLXZhbHVl';
+
+export interface RuleCase {
+  readonly rule: string;
+  /** Objects the rule must pass without a finding. */
+  readonly passes: readonly Record<string, unknown>[];
+  /** Objects on which the rule fires, with the field path it must name. */
+  readonly fires: readonly { readonly object: Record<string, unknown>; readonly path: string }[];
+}
+
+const override = { type: 'oauth', authorizationServer: { issuer: 'https://auth.atlassian.com' } };
+const exchange = { dexTokenEndpoint: 'https://dex.cluster-b.example.com/token', connectorId: 'cluster-a-dex' };
+
+export const CASES: readonly RuleCase[] = [
+  {
+    rule: 'schema-violation',
+    passes: [remote(), stdio(), remote({ timeout: 300, description: 'x'.repeat(500) })],
+    fires: [
+      { object: remote({ timeout: 0 }), path: 'spec.timeout' },
+      { object: remote({ timeout: 301 }), path: 'spec.timeout' },
+      { object: remote({ timeout: '30' }), path: 'spec.timeout' },
+      { object: remote({ description: 'x'.repeat(501) }), path: 'spec.description' },
+      { object: mcpServer({ type: 'http', url: 'https://a.example.com' }), path: 'spec.type' },
+      { object: mcpServer({ url: 'https://a.example.com' }), path: 'spec.type' },
+      { object: remote({ url: 'ftp://a.example.com' }), path: 'spec.url' },
+      { object: remote({ toolPrefix: '1tools' }), path: 'spec.toolPrefix' },
+      { object: remote({ family: { name: 'k8s' } }), path: 'spec.family.instanceArg' },
+      { object: remote({ family: { name: 'k8s', instanceArg: 'bad-arg' } }), path: 'spec.family.instanceArg' },
+      { object: remote({ headers: { 'X-Count': 5 } }), path: 'spec.headers[X-Count]' },
+      { object: remote({ auth: { type: 'basic' } }), path: 'spec.auth.type' },
+      {
+        object: remote({ auth: { type: 'oauth', tokenExchange: { enabled: true, dexTokenEndpoint: 'http://dex.example.com/token', connectorId: 'a' } } }),
+        path: 'spec.auth.tokenExchange.dexTokenEndpoint',
+      },
+      {
+        object: remote({ auth: { type: 'oauth', tokenExchange: { clientCredentialsSecretRef: { clientIdKey: 'id' } } } }),
+        path: 'spec.auth.tokenExchange.clientCredentialsSecretRef.name',
+      },
+      { object: { ...remote(), apiVersion: 'muster.giantswarm.io/v1' }, path: 'apiVersion' },
+      { object: { ...remote(), metadata: { namespace: 'muster' } }, path: 'metadata.name' },
+      { object: { ...remote(), metadata: { name: 'Upper_Case' } }, path: 'metadata.name' },
+    ],
+  },
+  {
+    rule: 'unknown-field',
+    passes: [remote({ auth: { type: 'oauth', forwardToken: true } })],
+    fires: [
+      { object: remote({ forwardtoken: true }), path: 'spec.forwardtoken' },
+      { object: remote({ auth: { type: 'oauth', issuer: 'https://a.example.com' } }), path: 'spec.auth.issuer' },
+      // As JSON.parse makes it from a request body: an own property, not the prototype.
+      { object: remote(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>), path: 'spec.__proto__' },
+    ],
+  },
+  {
+    rule: 'stdio-command-required',
+    passes: [stdio(), remote()],
+    fires: [{ object: mcpServer({ type: 'stdio', args: ['x'] }), path: 'spec.command' }],
+  },
+  {
+    rule: 'remote-url-required',
+    passes: [remote(), stdio()],
+    fires: [
+      { object: mcpServer({ type: 'sse' }), path: 'spec.url' },
+      { object: mcpServer({ type: 'streamable-http', url: '' }), path: 'spec.url' },
+    ],
+  },
+  {
+    rule: 'args-stdio-only',
+    passes: [stdio({ args: ['serve'] }), remote()],
+    fires: [{ object: remote({ args: [] }), path: 'spec.args' }],
+  },
+  {
+    rule: 'headers-remote-only',
+    passes: [remote({ headers: { 'X-Tenant': 'acme' } }), stdio()],
+    fires: [{ object: stdio({ headers: {} }), path: 'spec.headers' }],
+  },
+  {
+    rule: 'auth-remote-only',
+    passes: [stdio({ auth: { type: 'none' } }), remote({ auth: { type: 'oauth' } })],
+    fires: [
+      { object: stdio({ auth: { type: 'oauth' } }), path: 'spec.auth' },
+      { object: stdio({ auth: { forwardToken: true } }), path: 'spec.auth' },
+    ],
+  },
+  {
+    rule: 'authorization-server-oauth-only',
+    passes: [remote({ auth: override })],
+    fires: [
+      { object: remote({ auth: { authorizationServer: { issuer: 'https://auth.atlassian.com' } } }), path: 'spec.auth.authorizationServer' },
+      { object: remote({ auth: { ...override, type: 'none' } }), path: 'spec.auth.authorizationServer' },
+    ],
+  },
+  {
+    rule: 'authorization-server-forward-token-conflict',
+    passes: [remote({ auth: override }), remote({ auth: { ...override, forwardToken: false } })],
+    fires: [{ object: remote({ auth: { ...override, forwardToken: true } }), path: 'spec.auth.authorizationServer' }],
+  },
+  {
+    rule: 'authorization-server-token-exchange-conflict',
+    passes: [remote({ auth: { ...override, tokenExchange: { enabled: false } } })],
+    fires: [
+      {
+        object: remote({ auth: { ...override, tokenExchange: { enabled: true, dexTokenEndpoint: 'https://dex.example.com/token', connectorId: 'a' } } }),
+        path: 'spec.auth.authorizationServer',
+      },
+    ],
+  },
+  {
+    rule: 'authorization-server-issuer',
+    passes: [remote({ auth: override }), remote({ auth: { type: 'oauth', authorizationServer: { issuer: 'https://login.example.com/tenant/v2.0' } } })],
+    fires: [
+      'https://auth.atlassian.com/',
+      'http://auth.atlassian.com',
+      'https://auth.atlassian.com?x=1',
+      'https://auth.atlassian.com#frag',
+      'https://user:pass@auth.atlassian.com',
+      'auth.atlassian.com',
+      '',
+    ].map((issuer) => ({
+      object: remote({ auth: { type: 'oauth', authorizationServer: { issuer } } }),
+      path: 'spec.auth.authorizationServer.issuer',
+    })).concat([{ object: remote({ auth: { type: 'oauth', authorizationServer: {} } }), path: 'spec.auth.authorizationServer.issuer' }]),
+  },
+  {
+    rule: 'token-exchange-required-fields',
+    passes: [
+      remote({ auth: { type: 'oauth', tokenExchange: { enabled: true, dexTokenEndpoint: 'https://dex.example.com/token', connectorId: 'a' } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { enabled: false } } }),
+    ],
+    fires: [
+      { object: remote({ auth: { type: 'oauth', tokenExchange: { enabled: true, connectorId: 'a' } } }), path: 'spec.auth.tokenExchange.dexTokenEndpoint' },
+      {
+        object: remote({ auth: { type: 'oauth', tokenExchange: { enabled: true, dexTokenEndpoint: 'https://dex.example.com/token' } } }),
+        path: 'spec.auth.tokenExchange.connectorId',
+      },
+    ],
+  },
+  {
+    rule: 'header-unresolved-placeholder',
+    passes: [remote({ headers: { Authorization: `Bearer ${GITHUB_TOKEN}`, 'X-Tenant': 'xxx', 'X-Empty': '' } })],
+    fires: [
+      'Bearer <token>',
+      'Bearer ${VENDOR_TOKEN}',
+      'Bearer $(VENDOR_TOKEN)',
+      'Bearer {{ .Values.token }}',
+      'Bearer $VENDOR_TOKEN',
+      'REPLACE_ME',
+      'Bearer changeme',
+      'your-token-here',
+      'xxx',
+      // What envsubst leaves of an unset variable, and a Windows-style reference.
+      'Bearer ',
+      'Bearer',
+      '',
+      'Bearer %VENDOR_TOKEN%',
+    ].map((value) => ({ object: remote({ headers: { Authorization: value } }), path: 'spec.headers[Authorization]' }))
+      .concat([{ object: remote({ headers: { 'X-API-Key': '' } }), path: 'spec.headers[X-API-Key]' }])
+      .concat([{ object: remote({ headers: { 'X-Tenant': '${TENANT}' } }), path: 'spec.headers[X-Tenant]' }]),
+  },
+  {
+    rule: 'header-literal-credential',
+    passes: [remote({ headers: { Authorization: 'Bearer <token>', 'X-Tenant': 'acme', 'X-Request-Source': 'muster' } })],
+    fires: [
+      { object: remote({ headers: { Authorization: 'Bearer 4f9c2a7e1b3d8f6a' } }), path: 'spec.headers[Authorization]' },
+      { object: remote({ headers: { 'X-Auth-Token': 's3cr3t-value' } }), path: 'spec.headers[X-Auth-Token]' },
+      { object: remote({ headers: { Cookie: 'session=abc123' } }), path: 'spec.headers[Cookie]' },
+      { object: remote({ headers: { 'X-Forwarded-For': GITHUB_TOKEN } }), path: 'spec.headers[X-Forwarded-For]' },
+      { object: remote({ headers: { 'X-Debug': JWT } }), path: 'spec.headers[X-Debug]' },
+      { object: remote({ headers: { 'X-Key-Id': 'AKIAIOSFODNN7EXAMPLE' } }), path: 'spec.headers[X-Key-Id]' },
+      { object: remote({ headers: { 'X-Ai': 'sk-proj-abcdefghijklmnopqrstuvwx' } }), path: 'spec.headers[X-Ai]' },
+      { object: remote({ headers: { 'X-Chat': 'xoxb-123456789012-abcdefghij' } }), path: 'spec.headers[X-Chat]' },
+      { object: remote({ headers: { 'X-Gl': 'glpat-abcdefghij0123456789' } }), path: 'spec.headers[X-Gl]' },
+    ],
+  },
+  {
+    rule: 'credential-over-plaintext',
+    passes: [
+      remote({ headers: { Authorization: 'Bearer <token>' } }),
+      ...['http://mcp-kubernetes:8080/mcp', 'http://mcp.tools.svc:8080/mcp', 'http://mcp.tools.svc.cluster.local/mcp', 'http://localhost:9000/mcp', 'http://127.0.0.1/mcp', 'http://[::1]:8080/mcp'].map(
+        (url) => remote({ url, headers: { Authorization: 'Bearer abc' }, auth: { type: 'oauth', forwardToken: true } }),
+      ),
+      remote({ url: 'http://tools.example.com/mcp', headers: { 'X-Tenant': 'acme' } }),
+    ],
+    fires: [
+      { object: remote({ url: 'http://tools.example.com/mcp', headers: { Authorization: 'Bearer <token>' } }), path: 'spec.url' },
+      { object: remote({ url: 'http://10.0.0.12:8080/mcp', headers: { 'X-API-Key': 'abc' } }), path: 'spec.url' },
+      { object: remote({ url: 'http://tools.example.com/mcp', auth: { type: 'oauth' } }), path: 'spec.url' },
+      { object: remote({ url: 'http://tools.example.com/mcp', auth: { forwardToken: true } }), path: 'spec.url' },
+      { object: remote({ url: 'http://tools.example.com/mcp', headers: { 'X-Trace': JWT } }), path: 'spec.url' },
+    ],
+  },
+  {
+    rule: 'header-syntax',
+    passes: [remote({ headers: { 'X-Tenant': 'acme', "Weird!#$%&'*+.^_`|~": 'value with spaces\tand tab' } })],
+    fires: [
+      { object: remote({ headers: { 'X Tenant': 'acme' } }), path: 'spec.headers[X Tenant]' },
+      { object: remote({ headers: { 'X-Tenant:': 'acme' } }), path: 'spec.headers[X-Tenant:]' },
+      { object: remote({ headers: { 'X-Tenant': 'acme\r\nX-Injected: yes' } }), path: 'spec.headers[X-Tenant]' },
+    ],
+  },
+  {
+    rule: 'header-duplicate-name',
+    passes: [remote({ headers: { 'X-Tenant': 'acme', 'X-Tenant-Id': '1' } })],
+    fires: [{ object: remote({ headers: { 'X-Tenant': 'a', 'x-tenant': 'b' } }), path: 'spec.headers[x-tenant]' }],
+  },
+  {
+    rule: 'required-audiences-unused',
+    passes: [
+      remote({ auth: { type: 'oauth', forwardToken: true, requiredAudiences: ['dex-k8s-authenticator'] } }),
+      // Token exchange adds the audiences to its scopes (internal/api/token_exchange.go).
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true }, requiredAudiences: ['dex-k8s-authenticator'] } }),
+    ],
+    fires: [
+      { object: remote({ auth: { type: 'oauth', requiredAudiences: ['a'] } }), path: 'spec.auth.requiredAudiences' },
+      // Enabled, but without a connector Muster does not exchange (ShouldUseTokenExchange).
+      { object: remote({ auth: { type: 'oauth', tokenExchange: { enabled: true, dexTokenEndpoint: exchange.dexTokenEndpoint }, requiredAudiences: ['a'] } }), path: 'spec.auth.requiredAudiences' },
+    ],
+  },
+  {
+    rule: 'required-audiences-format',
+    passes: [remote({ auth: { type: 'oauth', forwardToken: true, requiredAudiences: ['dex-k8s-authenticator', 'valid_audience_2', 'A-1'] } })],
+    fires: [
+      ...['invalid audience', 'special@char', 'newline\naudience', '', 'x'.repeat(257)].map((audience) => ({
+        object: remote({ auth: { type: 'oauth', forwardToken: true, requiredAudiences: ['ok', audience] } }),
+        path: 'spec.auth.requiredAudiences[1]',
+      })),
+      {
+        object: remote({ auth: { type: 'oauth', forwardToken: true, requiredAudiences: Array.from({ length: 51 }, (_, index) => `aud-${index}`) } }),
+        path: 'spec.auth.requiredAudiences',
+      },
+    ],
+  },
+  {
+    rule: 'expected-issuer-required',
+    passes: [
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://dex.example.com/dex/token' } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://proxy.example.com/exchange', expectedIssuer: 'https://dex.example.com' } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: false, dexTokenEndpoint: 'https://proxy.example.com/exchange' } } }),
+    ],
+    fires: ['https://proxy.example.com/exchange', 'https://dex.example.com/token/', 'https://dex.example.com'].map((dexTokenEndpoint) => ({
+      object: remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint } } }),
+      path: 'spec.auth.tokenExchange.expectedIssuer',
+    })),
+  },
+  {
+    rule: 'env-ignored-for-remote',
+    passes: [stdio({ env: { KUBECONFIG: '/k' } }), remote()],
+    fires: [{ object: remote({ env: { API_TOKEN: 'x' } }), path: 'spec.env' }],
+  },
+  {
+    rule: 'headers-ignored-per-user',
+    passes: [remote({ headers: { 'X-Tenant': 'acme' } }), remote({ auth: { type: 'oauth' } }), remote({ headers: { 'X-Tenant': 'acme' }, auth: { type: 'none', forwardToken: false } })],
+    fires: [
+      { object: remote({ headers: { 'X-Tenant': 'acme' }, auth: { type: 'oauth' } }), path: 'spec.headers' },
+      { object: remote({ headers: { 'X-Tenant': 'acme' }, auth: { forwardToken: true } }), path: 'spec.headers' },
+      { object: remote({ headers: { 'X-Tenant': 'acme' }, auth: { tokenExchange: { ...exchange, enabled: true } } }), path: 'spec.headers' },
+    ],
+  },
+  {
+    rule: 'sse-with-per-user-auth',
+    passes: [mcpServer({ type: 'sse', url: 'https://mcp.example.com/sse' }), remote({ auth: { type: 'oauth' } })],
+    fires: [
+      { object: mcpServer({ type: 'sse', url: 'https://mcp.example.com/sse', auth: { type: 'oauth' } }), path: 'spec.type' },
+      { object: mcpServer({ type: 'sse', url: 'https://mcp.example.com/sse', auth: { forwardToken: true } }), path: 'spec.type' },
+    ],
+  },
+  {
+    rule: 'token-exchange-disabled-fields',
+    passes: [remote({ auth: { type: 'oauth', tokenExchange: { enabled: false } } })],
+    fires: [{ object: remote({ auth: { type: 'oauth', tokenExchange: { connectorId: 'a' } } }), path: 'spec.auth.tokenExchange.enabled' }],
+  },
+  {
+    rule: 'forward-token-with-token-exchange',
+    passes: [remote({ auth: { type: 'oauth', forwardToken: true } })],
+    fires: [
+      {
+        object: remote({
+          auth: { type: 'oauth', forwardToken: true, tokenExchange: { enabled: true, dexTokenEndpoint: 'https://dex.example.com/token', connectorId: 'a' } },
+        }),
+        path: 'spec.auth.forwardToken',
+      },
+    ],
+  },
+  {
+    rule: 'authorization-server-override',
+    passes: [remote({ auth: { type: 'oauth' } })],
+    fires: [{ object: remote({ auth: override }), path: 'spec.auth.authorizationServer' }],
+  },
+  {
+    rule: 'plaintext-url',
+    passes: [remote(), stdio({ url: 'http://ignored.example.com' })],
+    fires: [{ object: remote({ url: 'http://mcp-search:8080/sse' }), path: 'spec.url' }],
+  },
+];
+
