@@ -19,7 +19,8 @@ option wins.
 
 Options:
       --port N              HTTPS port (PORT); default 8443, 0 picks a free port
-      --host ADDRESS        address to listen on (HOST); default every interface
+      --host ADDRESS        address to listen on (HOST), e.g. 127.0.0.1 for this machine only;
+                            default every interface (npm start: 127.0.0.1)
       --cert-dir DIR        folder with tls.crt, tls.key and maybe ca.crt (CERT_DIR); default certs
       --dev-certs           create a development CA and certificate in the cert folder if missing
       --dev-cert-host NAME  one more DNS name or IP address for a new development certificate,
@@ -34,6 +35,8 @@ Options:
       --audit-namespace NS  namespace of the audit's Lease (POD_NAMESPACE); default the pod's, else default
       --kubeconfig FILE     kubeconfig for --audit outside a cluster; default $KUBECONFIG, else the
                             pod's service account when in a pod, else ~/.kube/config
+      --exit-with-parent    stop, as on SIGTERM, when the process that started this one exits
+                            (npm start sets it, so that stopping npm stops the server)
   -h, --help                show this help
 
 Exit status: 0 after a clean shutdown, 2 when it cannot start (the message says why).
@@ -58,6 +61,7 @@ interface ServeConfiguration {
   readonly audit: boolean;
   readonly auditNamespace: string | undefined;
   readonly kubeconfig: string | undefined;
+  readonly exitWithParent: boolean;
 }
 
 function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfiguration | 'help' {
@@ -80,6 +84,7 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
         audit: { type: 'boolean' },
         'audit-namespace': { type: 'string' },
         kubeconfig: { type: 'string' },
+        'exit-with-parent': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -111,6 +116,7 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
     audit,
     auditNamespace: setting(values['audit-namespace'], 'POD_NAMESPACE'),
     kubeconfig: values.kubeconfig,
+    exitWithParent: values['exit-with-parent'] === true,
   };
 }
 
@@ -161,21 +167,27 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
   }
 
   const url = `https://${hostForUrl(server.address)}:${server.address.port}/validate`;
+  const interfaces = listeningInterfaces(server.address);
   logger.info(
     {
       event: 'listening',
       url,
       port: server.address.port,
+      interfaces,
       ...(server.metricsAddress ? { metricsPort: server.metricsAddress.port } : {}),
       policy: server.policy.source,
       certificate: { fingerprint: server.certificate.fingerprint, notAfter: server.certificate.notAfter },
       clientCertificates: clientCa !== undefined,
     },
-    `mcpserver-webhook listening on ${url} (policy: ${server.policy.source}, certificates: ${config.certDir})`,
+    `mcpserver-webhook listening on ${url} (${INTERFACE_WORDS[interfaces]}; policy: ${server.policy.source}, certificates: ${config.certDir})`,
   );
 
-  const signal = await nextTerminationSignal();
-  logger.info({ event: 'shutdown', signal }, `${signal} received: finishing requests in flight, then stopping`);
+  const stop = await nextStop(config.exitWithParent);
+  if (stop === 'parent-exited') {
+    logger.info({ event: 'shutdown', cause: stop }, 'the process that started the server has exited: finishing requests in flight, then stopping');
+  } else {
+    logger.info({ event: 'shutdown', signal: stop }, `${stop} received: finishing requests in flight, then stopping`);
+  }
   await server.shutdown();
   logger.info({ event: 'stopped' }, 'stopped');
   return EXIT.ok;
@@ -247,14 +259,44 @@ function hostForUrl({ address, family }: AddressInfo): string {
   return family === 'IPv6' ? `[${address}]` : address;
 }
 
-function nextTerminationSignal(): Promise<NodeJS.Signals> {
+type Interfaces = 'every' | 'every-ipv4' | 'loopback' | 'one';
+
+const INTERFACE_WORDS: Readonly<Record<Interfaces, string>> = {
+  every: 'every interface: reachable from other machines',
+  'every-ipv4': 'every IPv4 interface: reachable from other machines',
+  loopback: 'loopback only: reachable from this machine alone',
+  one: 'this address only',
+};
+
+/** Which interfaces a listening address covers: `::` is every one (it takes IPv4 too), `0.0.0.0` every IPv4 one. */
+function listeningInterfaces({ address }: AddressInfo): Interfaces {
+  if (address === '::') return 'every';
+  if (address === '0.0.0.0') return 'every-ipv4';
+  if (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')) return 'loopback';
+  return 'one';
+}
+
+/** How often the parent is looked at with --exit-with-parent: a stopped npm frees the port within this. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * Resolves with the signal that asks the server to stop, or, with `watchParent`, with
+ * `parent-exited` once the process that started it has gone (an orphan is handed to another
+ * parent, so its parent process ID changes). This does not rely on the parent passing signals
+ * on: npm passes SIGTERM and SIGINT to the shell it runs a script in, which may not pass them
+ * further, and nothing passes on a SIGKILL.
+ */
+function nextStop(watchParent: boolean): Promise<NodeJS.Signals | 'parent-exited'> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(signal);
+    const parent = process.ppid;
+    const timer = watchParent ? setInterval(() => process.ppid !== parent && stop('parent-exited'), PARENT_POLL_MS).unref() : undefined;
+    const stop = (reason: NodeJS.Signals | 'parent-exited'): void => {
+      clearInterval(timer);
+      resolve(reason);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // The listeners stay for the whole shutdown: a Ctrl-C reaches the server twice under npm
+    // (from the terminal, and passed on by npm), and the second must not end it half-way.
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }

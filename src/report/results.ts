@@ -51,6 +51,8 @@ export interface ObjectResult extends VerdictResult {
 
 export interface ReportError {
   readonly file?: string;
+  /** For a document that could not be read: its number in the file, from 0. */
+  readonly index?: number;
   readonly line?: number;
   readonly message: string;
 }

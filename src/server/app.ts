@@ -33,7 +33,7 @@ interface Route {
  * answer is JSON (or text); client input gets a 4xx with a short message written here, never
  * the parser's own text, which may quote the body. Plain node:http with a table of exact paths:
  * five routes need no framework, and every layer on the admission path costs every request
- * (README, Performance).
+ * (docs/performance.md).
  */
 export function createWebhookApp(deps: AppDependencies): RequestListener {
   return router(deps, {
