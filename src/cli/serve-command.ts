@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
+import type { ClusterConnection } from '../audit/cluster.js';
 import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -33,8 +34,13 @@ Options:
       --audit               keep judging the MCPServers in the cluster: PolicyReports, Events and
                             metrics; the replica holding a Lease writes (AUDIT=true); default off
       --audit-namespace NS  namespace of the audit's Lease (POD_NAMESPACE); default the pod's, else default
-      --kubeconfig FILE     kubeconfig for --audit outside a cluster; default $KUBECONFIG, else the
-                            pod's service account when in a pod, else ~/.kube/config
+      --fleet               keep the MCPServers of the cluster in view from a watch, so that the rules
+                            across objects (family-consistency, tool-prefix-collision) judge each
+                            write against the others (FLEET=true); --audit does too; default off
+      --watch-secrets       also watch the Secrets' metadata, never their data, for referenced-secret
+                            (WATCH_SECRETS=true); implies --fleet; default off
+      --kubeconfig FILE     kubeconfig for --audit or --fleet outside a cluster; default $KUBECONFIG,
+                            else the pod's service account when in a pod, else ~/.kube/config
       --exit-with-parent    stop, as on SIGTERM, when the process that started this one exits
                             (npm start sets it, so that stopping npm stops the server)
   -h, --help                show this help
@@ -60,6 +66,9 @@ interface ServeConfiguration {
   readonly shutdownGraceMs: number;
   readonly audit: boolean;
   readonly auditNamespace: string | undefined;
+  /** The fleet view for admission: from the audit's watch, or a watch of its own. */
+  readonly fleet: boolean;
+  readonly watchSecrets: boolean;
   readonly kubeconfig: string | undefined;
   readonly exitWithParent: boolean;
 }
@@ -83,6 +92,8 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
         'shutdown-grace': { type: 'string' },
         audit: { type: 'boolean' },
         'audit-namespace': { type: 'string' },
+        fleet: { type: 'boolean' },
+        'watch-secrets': { type: 'boolean' },
         kubeconfig: { type: 'string' },
         'exit-with-parent': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -98,10 +109,13 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
   const metricsPort = setting(values['metrics-port'], 'METRICS_PORT');
   const audit = values.audit ?? booleanSetting(env.AUDIT, 'AUDIT');
+  const watchSecrets = values['watch-secrets'] ?? booleanSetting(env.WATCH_SECRETS, 'WATCH_SECRETS');
+  const fleet = audit || watchSecrets || (values.fleet ?? booleanSetting(env.FLEET, 'FLEET'));
   for (const flag of ['audit-namespace', 'kubeconfig'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} needs a value`);
-    if (values[flag] !== undefined && !audit) throw new UsageError(`--${flag} is used only with --audit`);
   }
+  if (values['audit-namespace'] !== undefined && !audit) throw new UsageError('--audit-namespace is used only with --audit');
+  if (values.kubeconfig !== undefined && !fleet) throw new UsageError('--kubeconfig is used only with --audit or --fleet');
   return {
     port: portNumber(setting(values.port, 'PORT') ?? '8443', '--port (PORT)'),
     host: setting(values.host, 'HOST'),
@@ -115,6 +129,8 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
     shutdownGraceMs: seconds(setting(values['shutdown-grace'], 'SHUTDOWN_GRACE_SECONDS') ?? '20', '--shutdown-grace (SHUTDOWN_GRACE_SECONDS)') * 1000,
     audit,
     auditNamespace: setting(values['audit-namespace'], 'POD_NAMESPACE'),
+    fleet,
+    watchSecrets,
     kubeconfig: values.kubeconfig,
     exitWithParent: values['exit-with-parent'] === true,
   };
@@ -160,7 +176,7 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
       pollIntervalMs: POLL_INTERVAL_MS,
       shutdownGraceMs: config.shutdownGraceMs,
       logger,
-      audit: config.audit ? await continuousAudit(config, io.env) : undefined,
+      audit: config.audit ? await continuousAudit(config, io.env) : config.fleet ? await watchedFleet(config, io.env) : undefined,
     });
   } catch (error) {
     throw startUpError(error, config);
@@ -199,18 +215,33 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
  * the pod's name (POD_NAME), else this host and process.
  */
 async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
-  // Loaded here, not at the top: only --audit needs the Kubernetes client (half a second at start-up).
-  const [{ connect }, { ContinuousAudit }] = await Promise.all([import('../audit/cluster.js'), import('../audit/continuous-audit.js')]);
+  const [connect, { ContinuousAudit }] = await Promise.all([clusterConnection(config, env), import('../audit/continuous-audit.js')]);
   const podNamespace = await readFile(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').then(
     (text) => text.trim() || undefined,
     () => undefined,
   );
   const settings = {
-    connect: () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) }),
+    connect,
     identity: env.POD_NAME || `${hostname()}_${process.pid}`,
     leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
+    watchSecrets: config.watchSecrets,
   };
   return (shared) => new ContinuousAudit({ ...settings, ...shared });
+}
+
+/** The fleet view alone (--fleet without --audit): the watch, without the audit's judging and writes. */
+async function watchedFleet(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
+  const [connect, { WatchedFleet }] = await Promise.all([clusterConnection(config, env), import('../audit/watched-fleet.js')]);
+  return ({ metrics, logger }) => new WatchedFleet({ connect, watchSecrets: config.watchSecrets, metrics, logger });
+}
+
+/**
+ * How the audit and the fleet view find their credentials. Loaded here, not at the top: only they
+ * need the Kubernetes client (half a second at start-up).
+ */
+async function clusterConnection(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<() => ClusterConnection> {
+  const { connect } = await import('../audit/cluster.js');
+  return () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) });
 }
 
 async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {

@@ -255,6 +255,17 @@ describe('RBAC', () => {
     expect(documents.map((document) => document.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     expect(templateText('rbac.yaml')).toMatch(/^\{\{- if and \.Values\.rbac\.create \.Values\.audit\.enabled \}\}/);
   });
+
+  it('grants the fleet view read access to MCPServers, and to Secrets (list and watch, for their metadata) only when asked', () => {
+    const fleet = templateDocuments(templateText('rbac-fleet.yaml'));
+    expect(fleet.map((document) => document.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(fleet[0]?.rules).toEqual([
+      { apiGroups: ['muster.giantswarm.io'], resources: ['mcpservers'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+    ]);
+    expect(templateText('rbac-fleet.yaml')).toMatch(/^\{\{- if and \.Values\.rbac\.create \(or \.Values\.fleet\.enabled \.Values\.fleet\.secrets\.enabled\) \}\}/);
+    expect(templateText('rbac-fleet.yaml')).toMatch(/\{\{- if \.Values\.fleet\.secrets\.enabled \}\}\n  - apiGroups: \[""\]\n    resources: \["secrets"\]/);
+  });
 });
 
 describe('the chart and the code agree', () => {
