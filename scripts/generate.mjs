@@ -1,8 +1,9 @@
 // Regenerates what is derived from the upstream MCPServer CRD in schemas/upstream/:
 //   schemas/mcpserver.v1alpha1.json   the JSON Schema the engine checks against (src/engine/crd.ts builds it)
 //   src/engine/mcpserver.generated.ts the TypeScript types of that schema
-// so the CRD, the schema and the types never disagree; and the chart's values schema takes the
-// policy schema of schemas/policy.json, so a broken policy fails `helm install`. `npm run
+// so the CRD, the schema and the types never disagree; the rule IDs of schemas/policy.json are
+// the catalogue's (and its aliases), so editors complete them; and the chart's values schema
+// takes that policy schema, so a broken policy fails `helm install`. `npm run
 // generate` builds first; a test fails when any of them is stale.
 import { readFile, writeFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
@@ -30,9 +31,16 @@ export async function generateTypes(schema) {
   });
 }
 
-/** The chart's values schema with `policy` checked by schemas/policy.json. */
-export async function chartValuesSchema() {
-  const [values, policy] = await Promise.all([readFile(CHART_VALUES_SCHEMA_FILE, 'utf8'), readFile(POLICY_SCHEMA_FILE, 'utf8')].map((text) => text.then(JSON.parse)));
+/** schemas/policy.json with the rule IDs of the catalogue, then its aliases. */
+export async function policySchema(ruleIds, aliases) {
+  const policy = JSON.parse(await readFile(POLICY_SCHEMA_FILE, 'utf8'));
+  policy.definitions.ruleId.enum = [...ruleIds, ...aliases];
+  return policy;
+}
+
+/** The chart's values schema with `policy` checked by the policy schema. */
+export async function chartValuesSchema(policy) {
+  const values = JSON.parse(await readFile(CHART_VALUES_SCHEMA_FILE, 'utf8'));
   values.properties.policy.properties = policy.properties;
   values.definitions = policy.definitions;
   return values;
@@ -40,8 +48,11 @@ export async function chartValuesSchema() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { schemaFromCrd } = await import('../dist/engine/crd.js');
+  const { RULE_IDS, RULE_ALIASES } = await import('../dist/engine/rules/index.js');
   const schema = schemaFromCrd(await readUpstreamCrd());
   await writeFile(SCHEMA_FILE, schemaText(schema));
   await writeFile(TYPES_FILE, await generateTypes(schema));
-  await writeFile(CHART_VALUES_SCHEMA_FILE, schemaText(await chartValuesSchema()));
+  const policy = await policySchema(RULE_IDS, Object.keys(RULE_ALIASES));
+  await writeFile(POLICY_SCHEMA_FILE, schemaText(policy));
+  await writeFile(CHART_VALUES_SCHEMA_FILE, schemaText(await chartValuesSchema(policy)));
 }

@@ -6,6 +6,7 @@ export type CauseReason =
   | 'FieldValueRequired'
   | 'FieldValueForbidden'
   | 'FieldValueDuplicate'
+  | 'FieldValueNotFound'
   | 'InternalError';
 
 /**
@@ -41,6 +42,9 @@ export const CAUSE_REASONS: Readonly<Record<string, CauseReason>> = {
   'sse-with-per-user-auth': 'FieldValueInvalid',
   'authorization-server-override': 'FieldValueInvalid',
   'plaintext-url': 'FieldValueInvalid',
+  'family-consistency': 'FieldValueInvalid',
+  'tool-prefix-collision': 'FieldValueDuplicate',
+  'referenced-secret': 'FieldValueNotFound',
   [INTERNAL_ERROR_RULE]: 'InternalError',
 };
 

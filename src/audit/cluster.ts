@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type RequestContext, type V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 
@@ -25,6 +25,7 @@ export const MCPSERVERS: ApiResource = MCPSERVER_RESOURCE;
 export const NAMESPACES: ApiResource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' };
 export const EVENTS: ApiResource = { group: '', version: 'v1', plural: 'events', kind: 'Event' };
 export const LEASES: ApiResource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
+export const SECRETS: ApiResource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 /** The Policy Report API of the Kubernetes Policy working group, as Kyverno and Policy Reporter read it. */
 export const POLICY_REPORTS: ApiResource = { group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'policyreports', kind: 'PolicyReport' };
 
@@ -360,6 +361,44 @@ export async function listCustomObjects(connection: ClusterConnection, resource:
         : await api.listNamespacedCustomObject({ group, version, plural, namespace: query.namespace, ...filters, ...paging });
     const { items, metadata } = (list ?? {}) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
     return { items: items ?? [], continueToken: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion };
+  });
+}
+
+/**
+ * What a client asks for to get PartialObjectMetadata instead of the objects: names, namespaces
+ * and labels, never a Secret's data (client-go's metadata client asks the same, in
+ * k8s.io/client-go/metadata). No plain `application/json` fallback: an API server that cannot
+ * answer with metadata alone gets an error, not a chance to send the data.
+ */
+const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
+
+/**
+ * The connection with every request asking for metadata only. client-node sets `Accept` before it
+ * applies the credentials, and its Watch takes no headers at all, so the header is set where both
+ * apply the credentials: a KubeConfig whose applySecurityAuthentication adds it afterwards.
+ */
+export function metadataOnly(connection: ClusterConnection, request: keyof typeof METADATA_ONLY): ClusterConnection {
+  const config = new Proxy(connection.config, {
+    get(target, property, receiver) {
+      if (property !== 'applySecurityAuthentication') return Reflect.get(target, property, receiver);
+      return async (context: RequestContext): Promise<void> => {
+        await target.applySecurityAuthentication(context);
+        context.setHeaderParam('Accept', METADATA_ONLY[request]);
+      };
+    },
+  });
+  return { ...connection, config };
+}
+
+/** The metadata of every Secret in the cluster (PartialObjectMetadata), page by page; never their data. */
+export async function listSecretsMetadata(connection: ClusterConnection): Promise<Listed<unknown>> {
+  const api = metadataOnly(connection, 'list').config.makeApiClient(CoreV1Api);
+  return listAll({ verb: 'list', resource: SECRETS }, connection, async (paging) => {
+    const list = await api.listSecretForAllNamespaces(paging);
+    return { items: list.items, continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
   });
 }
 

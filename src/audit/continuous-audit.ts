@@ -1,17 +1,19 @@
-import type { NamespaceInfo, Policy } from '../engine/index.js';
-import { errorFields, errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
+import type { Fleet, NamespaceInfo, Policy } from '../engine/index.js';
+import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
-import { Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.js';
-import { ClusterError, listMCPServers, MCPSERVERS, POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
 import { ViolationEvents, type JudgedObject } from './events.js';
 import { FailureLog } from './failure-log.js';
-import { Informer, type InformerHandlers } from './informer.js';
+import { FleetWatch, type WatchReports } from './fleet-watch.js';
+import type { ChangeType } from './informer.js';
 import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from './leader-election.js';
 import { NamespaceLabels } from './namespace-labels.js';
 import { objectResults, type UnstampedResult } from './policy-report.js';
 import { CRD_MISSING, PolicyReportWriter } from './policy-report-writer.js';
-import type { AuditTrigger, WatchedResource } from '../telemetry/vocabulary.js';
+import { connectWithBackoff } from './reconnect.js';
+import type { AuditTrigger } from '../telemetry/vocabulary.js';
 
 export interface AuditTiming {
   readonly lease: LeaseTiming;
@@ -36,6 +38,8 @@ export interface ContinuousAuditOptions {
   readonly identity: string;
   /** Where the Lease lives. */
   readonly leaseNamespace: string;
+  /** Also watch the metadata of Secrets, for the rule referenced-secret. */
+  readonly watchSecrets?: boolean;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   readonly timing?: AuditTiming;
@@ -63,14 +67,11 @@ export class ContinuousAudit {
   private readonly reportBackoff: Backoff;
   private running: Promise<void> | undefined;
 
-  private cluster: { connection: ClusterConnection; informer: Informer; elector: LeaderElector; writer: PolicyReportWriter; events: ViolationEvents } | undefined;
+  private cluster: { connection: ClusterConnection; fleet: FleetWatch; elector: LeaderElector; writer: PolicyReportWriter; events: ViolationEvents } | undefined;
   private namespaceLabels: NamespaceLabels | undefined;
 
-  /** By uid: each MCPServer as last seen, and as last judged. */
-  private readonly objects = new Map<string, unknown>();
+  /** By uid: each MCPServer as last judged (the fleet watch keeps them as last seen). */
   private readonly evaluations = new Map<string, Evaluation>();
-  /** True once the first list arrived: before that, an empty picture is not the truth. */
-  private synced = false;
   /** Namespaces whose report may need a write, while this replica leads. */
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -78,6 +79,8 @@ export class ContinuousAudit {
   private crdMissing = false;
   /** The rules that have a violation series, per namespace, to remove those that went away. */
   private readonly violationSeries = new Map<string, Set<string>>();
+  /** Whether a first list has arrived, to look once for reports left behind. */
+  private listedOnce = false;
 
   constructor(private readonly options: ContinuousAuditOptions) {
     this.timing = options.timing ?? DEFAULT_AUDIT_TIMING;
@@ -93,6 +96,16 @@ export class ContinuousAudit {
   /** The namespace as the policy should see it at admission: with its labels, once the watch knows them. */
   namespaceInfo(name: string): NamespaceInfo {
     return this.namespaceLabels?.info(name) ?? { name };
+  }
+
+  /** The MCPServers of the cluster, for the rules across objects; undefined until the watch has synced. */
+  fleet(): Fleet | undefined {
+    return this.cluster?.fleet.fleet();
+  }
+
+  /** True once the first list arrived: before that, an empty picture is not the truth. */
+  private get synced(): boolean {
+    return this.cluster?.fleet.synced ?? false;
   }
 
   /** The policy changed: every object is judged by the new one. */
@@ -111,7 +124,7 @@ export class ContinuousAudit {
     await this.running;
     const cluster = this.cluster;
     if (!cluster) return;
-    await Promise.all([cluster.informer.stop(), this.namespaceLabels?.stop()]);
+    await Promise.all([cluster.fleet.stop(), this.namespaceLabels?.stop()]);
     // Writes in flight finish before the Lease goes, so that no write follows the hand-over.
     await Promise.allSettled([this.flushing, cluster.events.idle()]);
     await cluster.elector.stop();
@@ -119,12 +132,12 @@ export class ContinuousAudit {
   }
 
   private async run(): Promise<void> {
-    const connection = await this.connect();
+    const connection = await connectWithBackoff(this.options.connect, this.failures, this.timing.backoff, this.stopping.signal);
     if (!connection) return;
     const { identity, leaseNamespace, metrics } = this.options;
     this.cluster = {
       connection,
-      informer: new Informer({ connection, resource: MCPSERVERS, list: () => listMCPServers(connection), backoff: this.timing.backoff }),
+      fleet: new FleetWatch({ connection, backoff: this.timing.backoff, secrets: this.options.watchSecrets ?? false, reports: this.watchReports }),
       writer: new PolicyReportWriter(connection),
       events: new ViolationEvents({
         connection,
@@ -147,10 +160,9 @@ export class ContinuousAudit {
       }),
     };
     this.watchNamespaceLabelsIfNeeded();
-    this.cluster.informer.start({
-      ...this.watchReports('mcpservers'),
-      synced: (items) => this.guard(() => this.replaceAll(items)),
-      changed: (type, item) => this.guard(() => (type === 'DELETED' ? this.remove(item) : this.upsert(item))),
+    this.cluster.fleet.start({
+      synced: (_objects, gone) => this.guard(() => this.listed(gone)),
+      changed: (type, item, previous) => this.guard(() => this.changed(type, item, previous)),
     });
     this.cluster.elector.start();
     this.options.logger.info(
@@ -159,30 +171,15 @@ export class ContinuousAudit {
     );
   }
 
-  private async connect(): Promise<ClusterConnection | undefined> {
-    const backoff = new Backoff(this.timing.backoff);
-    while (!this.stopping.signal.aborted) {
-      try {
-        const connection = this.options.connect();
-        this.failures.succeeded('connection');
-        return connection;
-      } catch (error) {
-        this.failures.failed('connection', error instanceof ClusterError ? error.message : errorFields(error).message);
-        await sleep(backoff.next(), this.stopping.signal);
-      }
-    }
-    return undefined;
-  }
-
   /** What a watch tells besides its data: restarts to the metrics, failures to the log. */
-  private watchReports(resource: WatchedResource): Pick<InformerHandlers, 'restarted' | 'failed' | 'succeeded'> {
+  private readonly watchReports: WatchReports = (resource) => {
     const part = `watch ${resource}`;
     return {
       restarted: (reason) => this.options.metrics.auditWatchRestarts.inc({ resource, reason }),
       failed: (error) => this.failures.failed(part, error.message),
       succeeded: () => this.failures.succeeded(part),
     };
-  }
+  };
 
   /** Writes happen only while this replica holds the Lease and is not stopping. */
   private mayWrite(): boolean {
@@ -206,36 +203,28 @@ export class ContinuousAudit {
     }
   }
 
-  private replaceAll(items: readonly unknown[]): void {
-    const listed = new Set<string>();
-    for (const item of items) {
-      const uid = identityOf(item)?.uid;
-      if (uid === undefined) continue;
-      listed.add(uid);
-      this.objects.set(uid, item);
-    }
-    // Deleted while the watch was down: the relist no longer has them.
-    const gone = [...this.objects.keys()].filter((uid) => !listed.has(uid)).map((uid) => this.forget(uid));
-    const firstList = !this.synced;
-    this.synced = true;
-    this.judgeAll('list', gone);
+  /** After each (re)list; `gone`: the objects deleted while the watch was down. */
+  private listed(gone: readonly unknown[]): void {
+    const firstList = !this.listedOnce;
+    this.listedOnce = true;
+    this.judgeAll('list', gone.map((object) => this.forget(identityOf(object)?.uid)));
     if (firstList && this.mayWrite()) void this.findReportsLeftBehind();
   }
 
-  private upsert(item: unknown): void {
-    const uid = identityOf(item)?.uid;
-    if (uid === undefined) return;
-    this.objects.set(uid, item);
-    this.settle([this.judge(uid)]);
+  /**
+   * One object changed: its whole namespace is judged again, since the rules across objects
+   * (a family, a tool prefix) may see the others differently now.
+   */
+  private changed(type: ChangeType, item: unknown, previous: unknown): void {
+    const identity = identityOf(item);
+    if (!identity) return;
+    const forgotten = type === 'DELETED' ? this.forget(identity.uid) : undefined;
+    const namespaces = new Set([identity.namespace, identityOf(previous)?.namespace].filter((namespace): namespace is string => namespace !== undefined));
+    this.settle([forgotten, ...[...namespaces].flatMap((namespace) => this.judgeObjectsOf(namespace))]);
   }
 
-  private remove(item: unknown): void {
-    const uid = identityOf(item)?.uid;
-    if (uid !== undefined) this.settle([this.forget(uid)]);
-  }
-
-  private forget(uid: string): string | undefined {
-    this.objects.delete(uid);
+  private forget(uid: string | undefined): string | undefined {
+    if (uid === undefined) return undefined;
     this.cluster?.events.forget(uid);
     const evaluation = this.evaluations.get(uid);
     this.evaluations.delete(uid);
@@ -244,26 +233,31 @@ export class ContinuousAudit {
 
   /** `alsoChanged`: namespaces that changed otherwise (objects gone), settled with the rest. */
   private judgeAll(trigger: AuditTrigger, alsoChanged: readonly (string | undefined)[] = []): void {
-    if (!this.synced) return;
+    if (!this.synced || !this.cluster) return;
     this.options.metrics.auditCycles.inc({ trigger });
-    this.settle([...alsoChanged, ...[...this.objects.keys()].map((uid) => this.judge(uid))]);
+    this.settle([...alsoChanged, ...[...this.cluster.fleet.all.keys()].map((uid) => this.judge(uid))]);
   }
 
   private judgeNamespace(namespace: string): void {
-    const uids = [...this.evaluations.values()].filter((evaluation) => evaluation.namespace === namespace).map((evaluation) => evaluation.uid);
-    this.settle(uids.map((uid) => this.judge(uid)));
+    this.settle(this.judgeObjectsOf(namespace));
+  }
+
+  /** Judges every object of a namespace; returns the namespace for each whose report changed. */
+  private judgeObjectsOf(namespace: string): (string | undefined)[] {
+    const all = this.cluster?.fleet.all ?? new Map<string, unknown>();
+    return [...all].filter(([, object]) => identityOf(object)?.namespace === namespace).map(([uid]) => this.judge(uid));
   }
 
   /** Judges one object; returns its namespace when what its report says has changed. */
   private judge(uid: string): string | undefined {
-    const object = this.objects.get(uid);
+    const object = this.cluster?.fleet.all.get(uid);
     const identity = identityOf(object);
     if (!identity) return undefined;
     const { metrics, logger } = this.options;
     const policy = this.options.policy();
     const namespace = this.namespaceInfo(identity.namespace);
     const failedRules = new Set<string>();
-    const verdict = judgeStoredObject(object, policy, namespace, (rule, error) => {
+    const verdict = judgeStoredObject(object, policy, namespace, this.fleet(), (rule, error) => {
       failedRules.add(rule);
       metrics.ruleErrors.inc({ rule });
       logger.error(

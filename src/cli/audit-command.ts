@@ -1,5 +1,5 @@
-import { Policy } from '../engine/index.js';
-import { auditObjects, policyNeedsNamespaceLabels } from '../audit/audit.js';
+import { Policy, type SecretIndex } from '../engine/index.js';
+import { auditObjects, policyNeedsNamespaceLabels, referencesSecrets, secretIndex } from '../audit/audit.js';
 import type { ClusterConnection, Labels } from '../audit/cluster.js';
 
 type ClusterModule = typeof import('../audit/cluster.js');
@@ -83,6 +83,7 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
   const cluster = await import('../audit/cluster.js');
   let objects: readonly unknown[];
   let namespaceLabels: ReadonlyMap<string, Labels> | undefined;
+  let secrets: SecretIndex | undefined;
   try {
     const connection = cluster.connect({
       env: io.env,
@@ -96,15 +97,30 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
       })
     ).items;
     if (objects.length > 0 && policyNeedsNamespaceLabels(policy)) namespaceLabels = await readNamespaceLabels(cluster, connection, parsed.namespace, io);
+    if (referencesSecrets(objects)) secrets = await readSecrets(cluster, connection, io);
   } catch (error) {
     if (!(error instanceof cluster.ClusterError)) throw error;
     io.stderr.write(`mcpserver-webhook audit: ${error.message}\n`);
     return EXIT.usage;
   }
 
-  const report = auditObjects(objects, policy, namespaceLabels);
+  const report = auditObjects(objects, policy, namespaceLabels, secrets);
   io.stdout.write(parsed.output === 'json' ? formatJson(report) : formatText(report, wantsColor(io)));
   return report.summary.denied > 0 ? EXIT.denied : EXIT.ok;
+}
+
+/**
+ * Which Secrets exist, from their metadata (never their data), for the rule referenced-secret.
+ * An auditor that may not list Secrets still gets an audit, told once what it is missing.
+ */
+async function readSecrets(cluster: ClusterModule, connection: ClusterConnection, io: CliIO): Promise<SecretIndex | undefined> {
+  try {
+    return secretIndex((await cluster.listSecretsMetadata(connection)).items);
+  } catch (error) {
+    if (!(error instanceof cluster.ClusterError && error.kind === 'forbidden')) throw error;
+    io.stderr.write(`mcpserver-webhook audit: warning: cannot list Secrets (${error.message}); referenced-secret is not checked in this audit\n`);
+    return undefined;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { isMCPServerCrd } from '../engine/crd.js';
 import { MCPSERVER_RESOURCE } from '../engine/resource.js';
 import { isPlainObject } from '../engine/schema.js';
 import { isYamlError, parseYamlDocuments } from '../engine/yaml-source.js';
+import { displayName, objectIdentity } from '../report/results.js';
 
 /** One MCPServer found in a manifest file, with a way back to the lines it came from. */
 export interface ManifestObject {
@@ -18,6 +19,8 @@ export interface ManifestObject {
 
 export interface InputError {
   readonly file: string;
+  /** For a document that could not be read: its number in the file, from 0. */
+  readonly index?: number;
   readonly line?: number;
   readonly message: string;
 }
@@ -57,7 +60,7 @@ function isMusterServer(value: Record<string, unknown>): boolean {
 export function collectManifests(file: string, text: string, into: ParsedManifests): void {
   for (const document of parseYamlDocuments(text)) {
     if (isYamlError(document)) {
-      into.errors.push({ file, line: document.line, message: document.message });
+      into.errors.push({ file, index: document.index, line: document.line, message: `${documentName(document)}: ${document.message}` });
       continue;
     }
     const { index, value } = document;
@@ -80,6 +83,17 @@ export function collectManifests(file: string, text: string, into: ParsedManifes
       consider(value, []);
     }
   }
+}
+
+/** `2nd document (muster/vendor-tools)`: its place in the file, and its name when the part before the problem has one. */
+function documentName({ index, readable }: { index: number; readable?: unknown }): string {
+  const identity = objectIdentity(readable);
+  return `${ordinal(index + 1)} document${identity.name === null ? '' : ` (${displayName(identity)})`}`;
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
 }
 
 function rememberNamespace(namespace: Record<string, unknown>, labelsByName: Map<string, Record<string, string>>): void {

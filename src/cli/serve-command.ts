@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
+import type { ClusterConnection } from '../audit/cluster.js';
 import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -19,7 +20,8 @@ option wins.
 
 Options:
       --port N              HTTPS port (PORT); default 8443, 0 picks a free port
-      --host ADDRESS        address to listen on (HOST); default every interface
+      --host ADDRESS        address to listen on (HOST), e.g. 127.0.0.1 for this machine only;
+                            default every interface (npm start: 127.0.0.1)
       --cert-dir DIR        folder with tls.crt, tls.key and maybe ca.crt (CERT_DIR); default certs
       --dev-certs           create a development CA and certificate in the cert folder if missing
       --dev-cert-host NAME  one more DNS name or IP address for a new development certificate,
@@ -32,8 +34,15 @@ Options:
       --audit               keep judging the MCPServers in the cluster: PolicyReports, Events and
                             metrics; the replica holding a Lease writes (AUDIT=true); default off
       --audit-namespace NS  namespace of the audit's Lease (POD_NAMESPACE); default the pod's, else default
-      --kubeconfig FILE     kubeconfig for --audit outside a cluster; default $KUBECONFIG, else the
-                            pod's service account when in a pod, else ~/.kube/config
+      --fleet               keep the MCPServers of the cluster in view from a watch, so that the rules
+                            across objects (family-consistency, tool-prefix-collision) judge each
+                            write against the others (FLEET=true); --audit does too; default off
+      --watch-secrets       also watch the Secrets' metadata, never their data, for referenced-secret
+                            (WATCH_SECRETS=true); implies --fleet; default off
+      --kubeconfig FILE     kubeconfig for --audit or --fleet outside a cluster; default $KUBECONFIG,
+                            else the pod's service account when in a pod, else ~/.kube/config
+      --exit-with-parent    stop, as on SIGTERM, when the process that started this one exits
+                            (npm start sets it, so that stopping npm stops the server)
   -h, --help                show this help
 
 Exit status: 0 after a clean shutdown, 2 when it cannot start (the message says why).
@@ -57,7 +66,11 @@ interface ServeConfiguration {
   readonly shutdownGraceMs: number;
   readonly audit: boolean;
   readonly auditNamespace: string | undefined;
+  /** The fleet view for admission: from the audit's watch, or a watch of its own. */
+  readonly fleet: boolean;
+  readonly watchSecrets: boolean;
   readonly kubeconfig: string | undefined;
+  readonly exitWithParent: boolean;
 }
 
 function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfiguration | 'help' {
@@ -79,7 +92,10 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
         'shutdown-grace': { type: 'string' },
         audit: { type: 'boolean' },
         'audit-namespace': { type: 'string' },
+        fleet: { type: 'boolean' },
+        'watch-secrets': { type: 'boolean' },
         kubeconfig: { type: 'string' },
+        'exit-with-parent': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -93,10 +109,13 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`);
   const metricsPort = setting(values['metrics-port'], 'METRICS_PORT');
   const audit = values.audit ?? booleanSetting(env.AUDIT, 'AUDIT');
+  const watchSecrets = values['watch-secrets'] ?? booleanSetting(env.WATCH_SECRETS, 'WATCH_SECRETS');
+  const fleet = audit || watchSecrets || (values.fleet ?? booleanSetting(env.FLEET, 'FLEET'));
   for (const flag of ['audit-namespace', 'kubeconfig'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} needs a value`);
-    if (values[flag] !== undefined && !audit) throw new UsageError(`--${flag} is used only with --audit`);
   }
+  if (values['audit-namespace'] !== undefined && !audit) throw new UsageError('--audit-namespace is used only with --audit');
+  if (values.kubeconfig !== undefined && !fleet) throw new UsageError('--kubeconfig is used only with --audit or --fleet');
   return {
     port: portNumber(setting(values.port, 'PORT') ?? '8443', '--port (PORT)'),
     host: setting(values.host, 'HOST'),
@@ -110,7 +129,10 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
     shutdownGraceMs: seconds(setting(values['shutdown-grace'], 'SHUTDOWN_GRACE_SECONDS') ?? '20', '--shutdown-grace (SHUTDOWN_GRACE_SECONDS)') * 1000,
     audit,
     auditNamespace: setting(values['audit-namespace'], 'POD_NAMESPACE'),
+    fleet,
+    watchSecrets,
     kubeconfig: values.kubeconfig,
+    exitWithParent: values['exit-with-parent'] === true,
   };
 }
 
@@ -154,28 +176,34 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
       pollIntervalMs: POLL_INTERVAL_MS,
       shutdownGraceMs: config.shutdownGraceMs,
       logger,
-      audit: config.audit ? await continuousAudit(config, io.env) : undefined,
+      audit: config.audit ? await continuousAudit(config, io.env) : config.fleet ? await watchedFleet(config, io.env) : undefined,
     });
   } catch (error) {
     throw startUpError(error, config);
   }
 
   const url = `https://${hostForUrl(server.address)}:${server.address.port}/validate`;
+  const interfaces = listeningInterfaces(server.address);
   logger.info(
     {
       event: 'listening',
       url,
       port: server.address.port,
+      interfaces,
       ...(server.metricsAddress ? { metricsPort: server.metricsAddress.port } : {}),
       policy: server.policy.source,
       certificate: { fingerprint: server.certificate.fingerprint, notAfter: server.certificate.notAfter },
       clientCertificates: clientCa !== undefined,
     },
-    `mcpserver-webhook listening on ${url} (policy: ${server.policy.source}, certificates: ${config.certDir})`,
+    `mcpserver-webhook listening on ${url} (${INTERFACE_WORDS[interfaces]}; policy: ${server.policy.source}, certificates: ${config.certDir})`,
   );
 
-  const signal = await nextTerminationSignal();
-  logger.info({ event: 'shutdown', signal }, `${signal} received: finishing requests in flight, then stopping`);
+  const stop = await nextStop(config.exitWithParent);
+  if (stop === 'parent-exited') {
+    logger.info({ event: 'shutdown', cause: stop }, 'the process that started the server has exited: finishing requests in flight, then stopping');
+  } else {
+    logger.info({ event: 'shutdown', signal: stop }, `${stop} received: finishing requests in flight, then stopping`);
+  }
   await server.shutdown();
   logger.info({ event: 'stopped' }, 'stopped');
   return EXIT.ok;
@@ -187,18 +215,33 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
  * the pod's name (POD_NAME), else this host and process.
  */
 async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
-  // Loaded here, not at the top: only --audit needs the Kubernetes client (half a second at start-up).
-  const [{ connect }, { ContinuousAudit }] = await Promise.all([import('../audit/cluster.js'), import('../audit/continuous-audit.js')]);
+  const [connect, { ContinuousAudit }] = await Promise.all([clusterConnection(config, env), import('../audit/continuous-audit.js')]);
   const podNamespace = await readFile(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').then(
     (text) => text.trim() || undefined,
     () => undefined,
   );
   const settings = {
-    connect: () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) }),
+    connect,
     identity: env.POD_NAME || `${hostname()}_${process.pid}`,
     leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
+    watchSecrets: config.watchSecrets,
   };
   return (shared) => new ContinuousAudit({ ...settings, ...shared });
+}
+
+/** The fleet view alone (--fleet without --audit): the watch, without the audit's judging and writes. */
+async function watchedFleet(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
+  const [connect, { WatchedFleet }] = await Promise.all([clusterConnection(config, env), import('../audit/watched-fleet.js')]);
+  return ({ metrics, logger }) => new WatchedFleet({ connect, watchSecrets: config.watchSecrets, metrics, logger });
+}
+
+/**
+ * How the audit and the fleet view find their credentials. Loaded here, not at the top: only they
+ * need the Kubernetes client (half a second at start-up).
+ */
+async function clusterConnection(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<() => ClusterConnection> {
+  const { connect } = await import('../audit/cluster.js');
+  return () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) });
 }
 
 async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {
@@ -247,14 +290,44 @@ function hostForUrl({ address, family }: AddressInfo): string {
   return family === 'IPv6' ? `[${address}]` : address;
 }
 
-function nextTerminationSignal(): Promise<NodeJS.Signals> {
+type Interfaces = 'every' | 'every-ipv4' | 'loopback' | 'one';
+
+const INTERFACE_WORDS: Readonly<Record<Interfaces, string>> = {
+  every: 'every interface: reachable from other machines',
+  'every-ipv4': 'every IPv4 interface: reachable from other machines',
+  loopback: 'loopback only: reachable from this machine alone',
+  one: 'this address only',
+};
+
+/** Which interfaces a listening address covers: `::` is every one (it takes IPv4 too), `0.0.0.0` every IPv4 one. */
+function listeningInterfaces({ address }: AddressInfo): Interfaces {
+  if (address === '::') return 'every';
+  if (address === '0.0.0.0') return 'every-ipv4';
+  if (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')) return 'loopback';
+  return 'one';
+}
+
+/** How often the parent is looked at with --exit-with-parent: a stopped npm frees the port within this. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * Resolves with the signal that asks the server to stop, or, with `watchParent`, with
+ * `parent-exited` once the process that started it has gone (an orphan is handed to another
+ * parent, so its parent process ID changes). This does not rely on the parent passing signals
+ * on: npm passes SIGTERM and SIGINT to the shell it runs a script in, which may not pass them
+ * further, and nothing passes on a SIGKILL.
+ */
+function nextStop(watchParent: boolean): Promise<NodeJS.Signals | 'parent-exited'> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(signal);
+    const parent = process.ppid;
+    const timer = watchParent ? setInterval(() => process.ppid !== parent && stop('parent-exited'), PARENT_POLL_MS).unref() : undefined;
+    const stop = (reason: NodeJS.Signals | 'parent-exited'): void => {
+      clearInterval(timer);
+      resolve(reason);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // The listeners stay for the whole shutdown: a Ctrl-C reaches the server twice under npm
+    // (from the terminal, and passed on by npm), and the second must not end it half-way.
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }

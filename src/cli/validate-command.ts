@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTEXTS, Policy, validate, type Context } from '../engine/index.js';
+import { CONTEXTS, Policy, validate, type Context, type FieldPath, type Fleet } from '../engine/index.js';
 import { loadCrdFile, schemaFromInputs } from './crd-file.js';
 import { loadPolicyFile } from './policy-file.js';
 import { collectManifests, emptyManifests, type ParsedManifests } from './manifests.js';
@@ -75,6 +75,13 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   const manifests = emptyManifests();
   const files = await readInputs(parsed.paths, io, manifests);
   const schema = explicitSchema ?? schemaFromInputs(manifests.crds);
+  // Every MCPServer among the inputs is in view of the others: a repository is checked as a whole.
+  const fleet: Fleet = { members: manifests.objects.map((manifest, id) => ({ id: String(id), object: manifest.object })) };
+  const memberOf = (id: string) => {
+    const manifest = manifests.objects[Number(id)];
+    return manifest && { identity: { file: manifest.file, ...objectIdentity(manifest.object) }, lineOf: (field: FieldPath) => manifest.lineOf(field) };
+  };
+  const unchecked: string[] = [];
   const results = manifests.objects.map((manifest): ObjectResult => {
     const { name, namespace } = objectIdentity(manifest.object);
     const labels = namespace === null ? undefined : manifests.namespaceLabels.get(namespace);
@@ -82,19 +89,21 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
       context: parsed.context,
       policy,
       schema,
+      fleet,
       ...(namespace === null ? {} : { namespace: { name: namespace, ...(labels ? { labels } : {}) } }),
     });
+    unchecked.push(...verdict.unchecked);
     return objectResult(
       { file: manifest.file, index: manifest.index, ...(manifest.item === undefined ? {} : { item: manifest.item }), name, namespace },
       verdict,
-      (finding) => manifest.lineOf(finding.field),
+      { lineOf: (finding) => manifest.lineOf(finding.field), memberOf },
     );
   });
 
   const report: Report = {
     results,
     errors: manifests.errors,
-    summary: summarize(results, { files, skipped: manifests.skipped, errors: manifests.errors.length, schema: schema.source }),
+    summary: summarize(results, { files, skipped: manifests.skipped, errors: manifests.errors.length, schema: schema.source, unchecked }),
   };
   writeReport(report, parsed, io);
   if (report.errors.length > 0) return EXIT.usage;

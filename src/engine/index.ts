@@ -7,6 +7,7 @@ export { CONTEXTS, ACTIONS, compareText, type Action, type Context, type Finding
 export { formatPath, type FieldPath } from './field-path.js';
 export { MCPServerSchema } from './mcpserver-schema.js';
 export { CrdError, isMCPServerCrd } from './crd.js';
+export type { Fleet, FleetMember, RelatedField, SecretIndex } from './fleet.js';
 export { isPlainObject } from './schema.js';
 export type { MCPServer, MCPServerSpec } from './mcpserver.generated.js';
 export { MCPSERVER_RESOURCE } from './resource.js';

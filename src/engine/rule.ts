@@ -1,4 +1,5 @@
 import type { FieldPath } from './field-path.js';
+import type { FleetView, RelatedField } from './fleet.js';
 import type { SchemaIssue } from './mcpserver-schema.js';
 import type { SpecView } from './spec-view.js';
 import type { Action, Context } from './verdict.js';
@@ -7,6 +8,8 @@ import type { Action, Context } from './verdict.js';
 export interface Subject {
   readonly spec: SpecView;
   readonly schemaIssues: readonly SchemaIssue[];
+  /** The other MCPServers in view; given only to the rules that need it, and only when it is known. */
+  readonly fleet?: FleetView;
 }
 
 export interface RuleFinding {
@@ -21,6 +24,8 @@ export interface RuleFinding {
    * in 120 characters (a test holds every rule to it), so it is written short, never cut.
    */
   readonly summary: string;
+  /** Fields of other MCPServers the finding is about too (a conflict names both sides). */
+  readonly related?: readonly RelatedField[];
 }
 
 /**
@@ -46,6 +51,18 @@ export interface Rule {
    * the cluster's (drift, for operators), never the user's mistake.
    */
   readonly manifestOnly?: boolean;
+  /**
+   * What a rule needs beyond the object: the other MCPServers in view (`fleet`), or those and the
+   * Secrets that exist (`secrets`). Without it the rule does not run, and the verdict lists it
+   * under `unchecked`: it says nothing rather than guess.
+   */
+  readonly needs?: 'fleet' | 'secrets';
+  /**
+   * For a rule with `needs`: whether the object has anything for it to look at (a family, a
+   * Secret reference). A rule that could not run on an object it has nothing to say about is not
+   * reported as unchecked. Absent: every object.
+   */
+  readonly concerns?: (spec: SpecView) => boolean;
   /** True for the schema rule, whose finding yields to a specific rule on the same field. */
   readonly generic?: boolean;
   /** A pure function: no I/O, no clock, no randomness. */

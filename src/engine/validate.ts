@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MCPServerSchema, type SchemaIssue } from './mcpserver-schema.js';
 import { formatPath } from './field-path.js';
+import { fleetView, type Fleet, type FleetView } from './fleet.js';
 import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
 import type { Subject } from './rule.js';
 import { RULES } from './rules/index.js';
@@ -22,6 +23,11 @@ export interface ValidateOptions {
    * not shown again (it becomes audit-only).
    */
   readonly oldObject?: unknown;
+  /**
+   * The other MCPServers in view (see Fleet). Undefined: the rules that need it do not run, and
+   * the verdict lists them under `unchecked`.
+   */
+  readonly fleet?: Fleet;
   /** Told of a rule that threw, so that an adapter can log and count it. */
   readonly onRuleError?: (rule: string, error: unknown) => void;
 }
@@ -48,27 +54,35 @@ export function validate(object: unknown, options: ValidateOptions): Verdict {
   const policy = options.policy ?? BUILT_IN_POLICY;
   const table = policy.rules(options.context, options.namespace ?? namespaceOf(object));
   const schema = options.schema ?? MCPServerSchema.builtIn();
-  const { findings, schemaIssues } = judge(object, table, schema, options.onRuleError);
+  const { findings, schemaIssues, unchecked } = judge(object, { table, schema, fleet: options.fleet, onRuleError: options.onRuleError });
   // At admission the schema's rules do not run: the API server has checked the object against the
   // cluster's CRD, so what our schema refuses is drift between the two (see Rule.manifestOnly).
   const drift: SchemaDrift[] =
     options.context === 'admission' ? schemaIssues.map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField })) : [];
   // Ratcheting only ever changes a finding of the new object: without one, the old object need
   // not be judged (most UPDATEs, which change a valid object into another).
-  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, drift);
-  const before = judge(options.oldObject, table, schema, undefined).findings;
-  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), drift);
+  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, drift, unchecked);
+  const before = judge(options.oldObject, { table, schema, fleet: options.fleet, onRuleError: undefined }).findings;
+  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), drift, unchecked);
 }
 
-function judge(
-  object: unknown,
-  table: RuleTable,
-  schema: MCPServerSchema,
-  onRuleError: ValidateOptions['onRuleError'],
-): { findings: UnjudgedFinding[]; schemaIssues: readonly SchemaIssue[] } {
+interface Judging {
+  readonly table: RuleTable;
+  readonly schema: MCPServerSchema;
+  readonly fleet: Fleet | undefined;
+  readonly onRuleError: ValidateOptions['onRuleError'];
+}
+
+interface Judged {
+  readonly findings: UnjudgedFinding[];
+  readonly schemaIssues: readonly SchemaIssue[];
+  readonly unchecked: readonly string[];
+}
+
+function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging): Judged {
   if (holdsMoreValuesThan(object, MAX_VALUES)) {
     const message = `the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check`;
-    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], schemaIssues: [] };
+    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], schemaIssues: [], unchecked: [] };
   }
   const findings: UnjudgedFinding[] = [];
   const failed = (rule: string, error: unknown): void => {
@@ -85,20 +99,29 @@ function judge(
     // metadata.name of `a.a.a...`): the schema rule failed, not the whole verdict.
     failed('schema-violation', error);
   }
-  const subject: Subject = { spec: schema.view(object) ?? {}, schemaIssues };
+  const spec = schema.view(object) ?? {};
+  // Built only when some rule needs it: most objects are judged without looking across the fleet.
+  let view: FleetView | undefined;
+  const unchecked: string[] = [];
 
   for (const rule of RULES) {
     const action = table.actions.get(rule.id) ?? 'off';
     if (action === 'off') continue;
+    if (rule.needs && (!fleet || (rule.needs === 'secrets' && !fleet.secrets))) {
+      if (rule.concerns?.(spec) ?? true) unchecked.push(rule.id);
+      continue;
+    }
+    if (rule.needs && fleet) view ??= fleetView(fleet, object, schema);
+    const subject: Subject = { spec, schemaIssues, ...(rule.needs && view ? { fleet: view } : {}) };
     try {
-      for (const { field, message, summary } of rule.check(subject)) {
-        findings.push({ rule: rule.id, field, message, summary, action, generic: rule.generic ?? false });
+      for (const { field, message, summary, related } of rule.check(subject)) {
+        findings.push({ rule: rule.id, field, message, summary, action, generic: rule.generic ?? false, ...(related ? { related } : {}) });
       }
     } catch (error) {
       failed(rule.id, error);
     }
   }
-  return { findings, schemaIssues };
+  return { findings, schemaIssues, unchecked };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FieldPath } from './field-path.js';
 import { formatPath } from './field-path.js';
+import type { RelatedField } from './fleet.js';
 
 /**
  * Where the engine runs. The same object means different things in Git and in the cluster:
@@ -32,6 +33,8 @@ export interface Finding {
   readonly preexisting?: true;
   /** A denial let through because it was already there (ratcheting): its action is what it became. */
   readonly ratcheted?: true;
+  /** Fields of other MCPServers in the fleet that the finding is about too. */
+  readonly related?: readonly RelatedField[];
 }
 
 /**
@@ -51,6 +54,8 @@ export interface Verdict {
   readonly audits: readonly Finding[];
   /** At admission only; empty elsewhere. */
   readonly drift: readonly SchemaDrift[];
+  /** Rules that would have run but did not, for want of the fleet (or the Secrets) they look at. */
+  readonly unchecked: readonly string[];
 }
 
 export interface UnjudgedFinding {
@@ -63,6 +68,7 @@ export interface UnjudgedFinding {
   readonly generic?: boolean;
   readonly preexisting?: true;
   readonly ratcheted?: true;
+  readonly related?: readonly RelatedField[];
 }
 
 /**
@@ -70,7 +76,7 @@ export interface UnjudgedFinding {
  * GitOps tools show it on every sync and must not see it flap. A generic schema finding is
  * dropped where a specific rule already explains the same field better.
  */
-export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readonly SchemaDrift[] = []): Verdict {
+export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readonly SchemaDrift[] = [], unchecked: readonly string[] = []): Verdict {
   const specificPaths = new Set<string>();
   const candidates = findings.map((finding) => {
     const path = formatPath(finding.field);
@@ -85,8 +91,18 @@ export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readon
     const identity = `${finding.rule}\u0000${path}\u0000${finding.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    const { rule, field, message, summary, action, preexisting, ratcheted } = finding;
-    kept.push({ rule, path, field, message, summary, action, ...(preexisting ? { preexisting } : {}), ...(ratcheted ? { ratcheted } : {}) });
+    const { rule, field, message, summary, action, preexisting, ratcheted, related } = finding;
+    kept.push({
+      rule,
+      path,
+      field,
+      message,
+      summary,
+      action,
+      ...(preexisting ? { preexisting } : {}),
+      ...(ratcheted ? { ratcheted } : {}),
+      ...(related?.length ? { related } : {}),
+    });
   }
   kept.sort(compareFindings);
 
@@ -97,6 +113,7 @@ export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readon
     warnings: kept.filter((f) => f.action === 'warn'),
     audits: kept.filter((f) => f.action === 'audit'),
     drift: [...drift].sort((a, b) => compareText(a.path, b.path)),
+    unchecked: [...unchecked].sort(compareText),
   };
 }
 

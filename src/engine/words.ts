@@ -2,3 +2,9 @@
 export function listInWords(items: readonly string[]): string {
   return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
+
+/** Names in a message: the first few, and how many more, so that a large fleet keeps it short. */
+export function someNames(names: readonly string[], shown = 3): string {
+  if (names.length <= shown) return listInWords(names);
+  return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}

@@ -1,3 +1,4 @@
+import { plainYamlReason } from './yaml-reasons.js';
 import {
   EVENT_ID,
   YAMLException,
@@ -24,9 +25,16 @@ export interface YamlDocument {
   lineOf(keys: readonly (string | number)[]): number;
 }
 
+/** A document that could not be read. */
 export interface YamlError {
+  /** The document's number in the text, from 0, as a readable document's `index`. */
+  readonly index: number;
+  /** The 1-based line where the problem starts (not where the parser gave up). */
   readonly line: number;
+  /** The parser's reason, in the words of someone who writes manifests. */
   readonly message: string;
+  /** What could be read of the document before the problem, if anything: enough to name it. */
+  readonly readable?: unknown;
 }
 
 /** Anchors and aliases are rare in manifests; many of them are a "billion laughs" attack. */
@@ -52,7 +60,7 @@ export function parseYamlDocuments(text: string): (YamlDocument | YamlError)[] {
     try {
       results.push(...parsePiece(piece, results.length));
     } catch (error) {
-      results.push(describeYamlError(error, piece));
+      results.push(describeYamlError(error, piece, results.length));
     }
   }
   return results;
@@ -234,10 +242,46 @@ function computeLineStarts(text: string): number[] {
   return starts;
 }
 
-function describeYamlError(error: unknown, piece: Piece): YamlError {
-  if (error instanceof YAMLException) {
-    const line = piece.firstLine + (error.mark?.line ?? 0) + 1;
-    return { line, message: error.reason || 'invalid YAML' };
+/**
+ * How far back to look for the start of a problem. Each look parses the lines before it again;
+ * manifests are short, and this bounds the cost of a broken ten-thousand-line document.
+ */
+const MAX_LOOKBACK_LINES = 500;
+
+/**
+ * Where the problem starts, and why. js-yaml reports where it gave up, which for an unclosed
+ * quote is a later line with a misleading reason ("deficient indentation"). The problem starts
+ * on the first line that the lines above it cannot be read with: the longest run of whole lines
+ * from the top of the document, up to the line js-yaml reports, that reads without error ends
+ * just above it; reading one line more gives the reason (for an unclosed quote, that the quoted
+ * string never ends).
+ */
+function describeYamlError(error: unknown, piece: Piece, index: number): YamlError {
+  if (!(error instanceof YAMLException)) {
+    return { index, line: piece.firstLine + 1, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` };
   }
-  return { line: piece.firstLine + 1, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` };
+  const lines = piece.text.split('\n');
+  const reported = Math.min(error.mark?.line ?? 0, lines.length - 1);
+  const firstLines = (count: number): ReadAttempt => readAttempt(lines.slice(0, count).join('\n'));
+  for (let start = reported; start >= Math.max(0, reported - MAX_LOOKBACK_LINES); start--) {
+    const before = firstLines(start);
+    if ('error' in before) continue;
+    const withStart = start === reported ? undefined : firstLines(start + 1);
+    const cause = withStart && 'error' in withStart ? withStart.error : error;
+    return { index, line: piece.firstLine + start + 1, message: plainYamlReason(cause.reason), ...(before.value == null ? {} : { readable: before.value }) };
+  }
+  return { index, line: piece.firstLine + reported + 1, message: plainYamlReason(error.reason) };
+}
+
+type ReadAttempt = { readonly value: unknown } | { readonly error: YAMLException };
+
+/** The first document of `text`, or js-yaml's error. */
+function readAttempt(text: string): ReadAttempt {
+  try {
+    const values = constructFromEvents(parseEvents(text, {}), { source: text, maxAliases: MAX_ALIASES });
+    return { value: values[0] };
+  } catch (error) {
+    if (error instanceof YAMLException) return { error };
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import type { Finding, Verdict } from '../engine/index.js';
+import { formatPath, type Finding, type RelatedField, type Verdict } from '../engine/index.js';
 import { standaloneMessage } from './finding-text.js';
 
 /**
@@ -11,6 +11,17 @@ export interface ReportedFinding {
   readonly message: string;
   /** The line of the field in `file`, when the object came from a file. */
   readonly line?: number;
+  /** The same conflict seen from the other side: fields of other MCPServers it is about too. */
+  readonly related?: readonly RelatedPlace[];
+}
+
+/** A field of another MCPServer, by its file and line where it came from a file. */
+export interface RelatedPlace {
+  readonly file?: string;
+  readonly line?: number;
+  readonly name: string | null;
+  readonly namespace: string | null;
+  readonly path: string;
 }
 
 /** A verdict in the contract's words; also the answer of the server's `POST /v1/verdict`. */
@@ -19,6 +30,15 @@ export interface VerdictResult {
   readonly denials: readonly ReportedFinding[];
   readonly warnings: readonly ReportedFinding[];
   readonly audits: readonly ReportedFinding[];
+  /** Rules that did not run for want of the other MCPServers (or Secrets) they look at; absent when none. */
+  readonly unchecked?: readonly string[];
+}
+
+/** How an adapter points into its sources: the line of a field, and where a member of the fleet is. */
+export interface Places {
+  lineOf?(finding: Finding): number;
+  /** The member of the fleet a related field belongs to, as an identity and a way to its lines. */
+  memberOf?(id: string): { readonly identity: Pick<ObjectResult, 'file' | 'name' | 'namespace'>; lineOf?(field: RelatedField['field']): number } | undefined;
 }
 
 export interface ObjectResult extends VerdictResult {
@@ -31,6 +51,8 @@ export interface ObjectResult extends VerdictResult {
 
 export interface ReportError {
   readonly file?: string;
+  /** For a document that could not be read: its number in the file, from 0. */
+  readonly index?: number;
   readonly line?: number;
   readonly message: string;
 }
@@ -45,6 +67,8 @@ export interface Summary {
   readonly errors: number;
   /** What the objects were checked against: `built-in` (the bundled upstream CRD), or a CRD's file. */
   readonly schema?: string;
+  /** Rules that did not run for some objects, for want of what they look at; absent when every rule ran. */
+  readonly unchecked?: readonly string[];
 }
 
 export interface Report {
@@ -53,26 +77,35 @@ export interface Report {
   readonly summary: Summary;
 }
 
-export function objectResult(
-  identity: Pick<ObjectResult, 'file' | 'index' | 'item' | 'name' | 'namespace'>,
-  verdict: Verdict,
-  lineOf?: (finding: Finding) => number,
-): ObjectResult {
-  return { ...identity, ...verdictResult(verdict, lineOf) };
+/** One object's result; which rules did not run is said once for the report, in its summary. */
+export function objectResult(identity: Pick<ObjectResult, 'file' | 'index' | 'item' | 'name' | 'namespace'>, verdict: Verdict, places: Places = {}): ObjectResult {
+  const { unchecked: _saidInTheSummary, ...result } = verdictResult(verdict, places);
+  return { ...identity, ...result };
 }
 
-export function verdictResult(verdict: Verdict, lineOf?: (finding: Finding) => number): VerdictResult {
-  const report = (finding: Finding): ReportedFinding => ({
-    rule: finding.rule,
-    path: finding.path,
-    message: standaloneMessage(finding),
-    ...(lineOf ? { line: lineOf(finding) } : {}),
-  });
+export function verdictResult(verdict: Verdict, places: Places = {}): VerdictResult {
+  const relatedPlace = (related: RelatedField): RelatedPlace[] => {
+    const member = places.memberOf?.(related.member);
+    if (!member) return [];
+    const line = member.lineOf?.(related.field);
+    return [{ ...member.identity, ...(line === undefined ? {} : { line }), path: formatPath(related.field) }];
+  };
+  const report = (finding: Finding): ReportedFinding => {
+    const related = (finding.related ?? []).flatMap(relatedPlace);
+    return {
+      rule: finding.rule,
+      path: finding.path,
+      message: standaloneMessage(finding),
+      ...(places.lineOf ? { line: places.lineOf(finding) } : {}),
+      ...(related.length > 0 ? { related } : {}),
+    };
+  };
   return {
     allowed: verdict.allowed,
     denials: verdict.denials.map(report),
     warnings: verdict.warnings.map(report),
     audits: verdict.audits.map(report),
+    ...(verdict.unchecked.length > 0 ? { unchecked: verdict.unchecked } : {}),
   };
 }
 
@@ -86,6 +119,7 @@ export function summarize(results: readonly ObjectResult[], extra: Partial<Summa
     ...(extra.skipped === undefined ? {} : { skipped: extra.skipped }),
     errors: extra.errors,
     ...(extra.schema === undefined ? {} : { schema: extra.schema }),
+    ...(extra.unchecked?.length ? { unchecked: [...new Set(extra.unchecked)].sort() } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ export interface DecisionRecord {
     readonly ratcheted?: true;
   }[];
   readonly warnings: readonly string[];
+  /** Rules across objects that did not run: the fleet view had not synced yet. */
+  readonly unchecked?: readonly string[];
   readonly latencyMs: number;
 }
 

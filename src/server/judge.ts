@@ -1,4 +1,4 @@
-import { validate, type Context, type NamespaceInfo, type Policy, type SchemaDrift, type Verdict } from '../engine/index.js';
+import { validate, type Context, type Fleet, type NamespaceInfo, type Policy, type SchemaDrift, type Verdict } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 
@@ -14,6 +14,11 @@ export interface JudgeDependencies {
    * has label selectors). Without it a namespace is known by its name alone.
    */
   readonly namespaceInfo?: (name: string) => NamespaceInfo;
+  /**
+   * The other MCPServers of the cluster, from the fleet view's watch (--fleet, or --audit);
+   * undefined while it has not synced. Absent: the server keeps no fleet view.
+   */
+  readonly fleet?: () => Fleet | undefined;
 }
 
 export interface JudgeRequest {
@@ -34,12 +39,14 @@ export interface JudgeRequest {
  */
 export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies): Verdict {
   const { policy, metrics, logger, namespaceInfo } = deps;
+  const fleet = deps.fleet?.();
   const { object, context, namespace, oldObject, logFields } = request;
   const verdict = validate(object, {
     context,
     policy: policy(),
     ...(namespace ? { namespace: namespaceInfo?.(namespace) ?? { name: namespace } } : {}),
     ...(oldObject === undefined ? {} : { oldObject }),
+    ...(fleet ? { fleet } : {}),
     onRuleError: (rule, error) => {
       metrics.ruleErrors.inc({ rule });
       // The message may quote the value the rule failed on: only its unquoted words are logged.

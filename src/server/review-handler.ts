@@ -83,6 +83,8 @@ export function recordDecision(judged: JudgedReview, receivedAt: bigint, answere
     dryRun: request.dryRun === true,
     decision,
     ...(scope === 'judge' ? {} : { skipReason: scope }),
+    // Only where the server keeps a fleet view: without one, the rules across objects are not meant to run.
+    ...(deps.fleet && verdict && verdict.unchecked.length > 0 ? { unchecked: verdict.unchecked } : {}),
     findings: findings.map(({ rule, path, action, preexisting, ratcheted }) => ({ rule, path, action, ...(preexisting ? { preexisting } : {}), ...(ratcheted ? { ratcheted } : {}) })),
     warnings: judged.answer.response.warnings ?? [],
     latencyMs: Math.round(seconds * 1e6) / 1e3,

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Policy, type NamespaceInfo } from '../engine/index.js';
+import { Policy, type Fleet, type NamespaceInfo } from '../engine/index.js';
 import { createOperationsApp, createWebhookApp } from './app.js';
 import { CertificateWatcher, type ServingCertificate } from './certificates.js';
 import { closeGracefully, createPlainListener, createTlsListener, listen, secureContextOptions } from './listeners.js';
@@ -29,20 +29,23 @@ export interface WebhookServerOptions {
   /** The longest a shutdown waits for requests in flight before it cuts their connections. */
   readonly shutdownGraceMs: number;
   readonly logger: Logger;
-  /** Makes the continuous audit (`--audit`), or undefined for none. */
+  /** Makes the continuous audit (`--audit`) or the fleet view alone (`--fleet`), or undefined for neither. */
   readonly audit: CompanionFactory | undefined;
 }
 
 /**
- * Work that runs beside admission in the same process: the continuous audit of `--audit`. The
- * server only starts and stops it, tells it of policy reloads and asks it for namespace labels;
- * it knows nothing of the cluster client, which the CLI loads only when asked.
+ * Work that runs beside admission in the same process: the continuous audit of `--audit`, or the
+ * fleet view of `--fleet`. The server only starts and stops it, tells it of policy reloads and
+ * asks it for namespace labels and the fleet; it knows nothing of the cluster client, which the
+ * CLI loads only when asked.
  */
 export interface Companion {
   start(): void;
   stop(): Promise<void>;
   policyReloaded(): void;
   namespaceInfo(name: string): NamespaceInfo;
+  /** The MCPServers of the cluster for the rules across objects; undefined until its watch has synced. */
+  fleet(): Fleet | undefined;
 }
 
 /** What the server shares with its companion: the policy in force, the metrics and the log. */
@@ -112,7 +115,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       logger,
       readiness,
       drift: new SchemaDriftLog(logger, metrics),
-      ...(audit ? { namespaceInfo: audit.namespaceInfo.bind(audit) } : {}),
+      ...(audit ? { namespaceInfo: audit.namespaceInfo.bind(audit), fleet: audit.fleet.bind(audit) } : {}),
     };
     httpsServer = createTlsListener(createWebhookApp(deps), certificate, options.clientCa);
     servers.push(httpsServer);

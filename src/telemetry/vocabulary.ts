@@ -40,8 +40,8 @@ export const RESTART_REASONS = ['closed', 'timeout', 'expired', 'error'] as cons
  */
 export type RestartReason = (typeof RESTART_REASONS)[number];
 
-/** The collections the audit watches. */
-export const WATCHED_RESOURCES = ['mcpservers', 'namespaces'] as const;
+/** The collections the audit and the fleet view watch (Secrets by their metadata only). */
+export const WATCHED_RESOURCES = ['mcpservers', 'namespaces', 'secrets'] as const;
 export type WatchedResource = (typeof WATCHED_RESOURCES)[number];
 
 /** What makes the audit judge every MCPServer again. */

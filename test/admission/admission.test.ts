@@ -23,6 +23,7 @@ const verdictOf = (findings: Finding[]): Verdict => ({
   warnings: findings.filter((f) => f.action === 'warn'),
   audits: findings.filter((f) => f.action === 'audit'),
   drift: [],
+  unchecked: [],
 });
 
 describe('parseAdmissionReview', () => {

@@ -8,8 +8,8 @@ import { CASES } from '../engine/rule-cases.js';
 /** Every rule that runs at admission, set to warn: so each finding of the rule cases is a warning. */
 const EVERYTHING_WARNS = parsePolicy(`rules:\n${RULES.filter((rule) => !rule.manifestOnly).map((rule) => `  ${rule.id}: warn`).join('\n')}\n`, 'warn-all.yaml');
 
-const warningsOfCases = CASES.flatMap(({ rule, fires }) =>
-  fires.flatMap(({ object }) => validate(object, { context: 'admission', policy: EVERYTHING_WARNS }).warnings.filter((finding) => finding.rule === rule)),
+const warningsOfCases = CASES.flatMap(({ rule, fleet, fires }) =>
+  fires.flatMap(({ object }) => validate(object, { context: 'admission', policy: EVERYTHING_WARNS, fleet }).warnings.filter((finding) => finding.rule === rule)),
 );
 
 describe('warnings as kubectl prints them (`Warning: ` and the text)', () => {

@@ -10,6 +10,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly authorization: string | undefined;
+  readonly accept?: string;
   readonly contentType?: string;
   /** The body parsed as JSON; undefined when there was none. */
   readonly body?: unknown;
@@ -96,6 +97,7 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       authorization: incoming.headers.authorization,
+      ...(incoming.headers.accept ? { accept: incoming.headers.accept } : {}),
       ...(incoming.headers['content-type'] ? { contentType: incoming.headers['content-type'] } : {}),
       ...(text ? { body: parseJson(text) } : {}),
     };

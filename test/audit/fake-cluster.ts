@@ -124,12 +124,19 @@ const key = (object: KubeObject): string => `${object.metadata.namespace ?? ''}/
 export interface FakeClusterOptions {
   readonly mcpservers?: readonly unknown[];
   readonly namespaces?: readonly unknown[];
+  /** Secrets by `namespace/name`: served as metadata only (PartialObjectMetadata), as asked for. */
+  readonly secrets?: readonly string[];
 }
+
+/** What a metadata-only client asks for, list and watch (k8s.io/client-go/metadata). */
+const PARTIAL_OBJECT_METADATA = /^application\/json;as=PartialObjectMetadata(List)?;g=meta\.k8s\.io;v=v1$/;
 
 export class FakeCluster {
   private resourceVersion = 48213;
   readonly mcpservers = new WatchedCollection(MCPSERVERS, 'MCPServerList');
   readonly namespaces = new WatchedCollection(NAMESPACES, 'NamespaceList');
+  /** The metadata of Secrets: this fake holds no data, and answers only metadata requests. */
+  readonly secrets = new WatchedCollection({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret' }, 'PartialObjectMetadataList');
   /** By `namespace/name`. */
   readonly policyReports = new Map<string, KubeObject>();
   readonly events = new Map<string, KubeObject>();
@@ -142,6 +149,15 @@ export class FakeCluster {
   constructor(options: FakeClusterOptions = {}) {
     for (const object of options.mcpservers ?? []) this.mcpservers.items.set(key(object as KubeObject), structuredClone(object as KubeObject));
     for (const object of options.namespaces ?? []) this.namespaces.items.set(key(object as KubeObject), structuredClone(object as KubeObject));
+    for (const secret of options.secrets ?? []) this.createSecret(secret);
+  }
+
+  /** A Secret appears (`namespace/name`): watches of Secrets' metadata see ADDED. */
+  createSecret(namespacedName: string): void {
+    const [namespace = '', name = ''] = namespacedName.split('/');
+    const metadata = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name, namespace, uid: randomUUID(), resourceVersion: String(++this.resourceVersion) } };
+    this.secrets.items.set(namespacedName, metadata as unknown as KubeObject);
+    this.secrets.record(this.resourceVersion, 'ADDED', metadata as unknown as KubeObject);
   }
 
   /** Creates or changes an MCPServer, as `kubectl apply` would: watches see ADDED or MODIFIED. */
@@ -176,7 +192,7 @@ export class FakeCluster {
 
   /** The API server ends every open watch (its timeout, a restart, a dropped connection). */
   closeWatches(): void {
-    for (const collection of [this.mcpservers, this.namespaces]) for (const watch of collection.watches) watch.close();
+    for (const collection of [this.mcpservers, this.namespaces, this.secrets]) for (const watch of collection.watches) watch.close();
   }
 
   /**
@@ -207,6 +223,11 @@ export class FakeCluster {
     const { path, method } = request;
     if (path === '/apis/muster.giantswarm.io/v1alpha1/mcpservers' && method === 'GET') return this.listOrWatch(this.mcpservers, request);
     if (path === '/api/v1/namespaces' && method === 'GET') return this.listOrWatch(this.namespaces, request);
+    if (path === '/api/v1/secrets' && method === 'GET') {
+      // Anything but metadata is refused here: the test fails if the webhook ever asks for Secrets' data.
+      if (!PARTIAL_OBJECT_METADATA.test(request.accept ?? '')) return { status: 406, body: statusBody(406, 'NotAcceptable', 'this fake serves Secrets as metadata only') };
+      return this.listOrWatch(this.secrets, request);
+    }
 
     const reports = /^\/apis\/wgpolicyk8s\.io\/v1alpha2\/(?:namespaces\/([^/]+)\/)?policyreports(?:\/([^/]+))?$/.exec(path);
     if (reports) {

@@ -2,7 +2,7 @@
  * The Helm chart, checked without helm (which these machines cannot install): the files exist,
  * the plain YAML parses, the values satisfy their schema and the schema refuses mistakes, the
  * templates refer only to values that exist, and the chart passes only settings that `serve`
- * reads. Rendering is not checked here: README's install section says what was not verified.
+ * reads. Rendering is not checked here: docs/helm.md says what was and was not verified.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -168,8 +168,8 @@ describe('values.schema.json', () => {
     expect((properties.policy as Tree).properties).toEqual(policySchema.properties);
     expect(schema.definitions).toEqual(policySchema.definitions);
     // And is what `npm run generate` writes, byte for byte.
-    const generator = (await import(repositoryFile('scripts/generate.mjs').href)) as { chartValuesSchema(): Promise<unknown>; schemaText(schema: unknown): string };
-    expect(chartText('values.schema.json'), 'run `npm run generate`').toBe(generator.schemaText(await generator.chartValuesSchema()));
+    const generator = (await import(repositoryFile('scripts/generate.mjs').href)) as { chartValuesSchema(policy: unknown): Promise<unknown>; schemaText(schema: unknown): string };
+    expect(chartText('values.schema.json'), 'run `npm run generate`').toBe(generator.schemaText(await generator.chartValuesSchema(policySchema)));
   });
 });
 
@@ -255,6 +255,17 @@ describe('RBAC', () => {
     expect(documents.map((document) => document.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     expect(templateText('rbac.yaml')).toMatch(/^\{\{- if and \.Values\.rbac\.create \.Values\.audit\.enabled \}\}/);
   });
+
+  it('grants the fleet view read access to MCPServers, and to Secrets (list and watch, for their metadata) only when asked', () => {
+    const fleet = templateDocuments(templateText('rbac-fleet.yaml'));
+    expect(fleet.map((document) => document.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(fleet[0]?.rules).toEqual([
+      { apiGroups: ['muster.giantswarm.io'], resources: ['mcpservers'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+    ]);
+    expect(templateText('rbac-fleet.yaml')).toMatch(/^\{\{- if and \.Values\.rbac\.create \(or \.Values\.fleet\.enabled \.Values\.fleet\.secrets\.enabled\) \}\}/);
+    expect(templateText('rbac-fleet.yaml')).toMatch(/\{\{- if \.Values\.fleet\.secrets\.enabled \}\}\n  - apiGroups: \[""\]\n    resources: \["secrets"\]/);
+  });
 });
 
 describe('the chart and the code agree', () => {
@@ -297,7 +308,7 @@ describe('the chart and the code agree', () => {
   it('names only metrics the webhook exports, in the docs, README and chart', async () => {
     const exported = new Set((await new WebhookMetrics().registry.getMetricsAsJSON()).map((metric) => metric.name));
     const sourceNames = new Set([...settingsSources.matchAll(/mcpserver_webhook_[a-z_]+/g)].map((match) => match[0]));
-    const documents = ['README.md', 'charts/mcpserver-webhook/values.yaml'];
+    const documents = [...DOCUMENTS, 'charts/mcpserver-webhook/values.yaml'];
     const mentioned = new Set(
       [...documents.map(readText), ...templateNames().map(templateText)].flatMap((text) => [...text.matchAll(/mcpserver_webhook_[a-z_]+/g)].map((match) => match[0].replace(/_(bucket|sum|count)$/, ''))),
     );
@@ -306,35 +317,48 @@ describe('the chart and the code agree', () => {
   });
 });
 
-/** A top-level section of README, from its heading to the next one. */
-function readmeSection(heading: string): string {
-  const readme = readText('README.md');
-  const start = readme.indexOf(`${heading}\n`);
-  const next = readme.indexOf('\n## ', start + heading.length);
-  if (start < 0) throw new Error(`README has no section ${heading}`);
-  return readme.slice(start, next < 0 ? undefined : next);
-}
+/** README and every document of docs/, which quote the chart and the webhook. */
+const DOCUMENTS = ['README.md', ...readdirSync(repositoryFile('docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 
-describe('README: Install in a cluster with Helm', () => {
-  const install = readmeSection('## Install in a cluster with Helm');
+const valueAt = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Tree)[key], values);
+
+describe('docs/helm.md', () => {
+  const guide = readText('docs/helm.md');
 
   it('lists every value of values.yaml in its reference table, with its default', () => {
-    const rows = new Map([...install.matchAll(/^\| `([^`]+)` \| `([^`]*)` \|/gm)].map((match) => [match[1]!, match[2]!.replace(/\\\|/g, '|')]));
+    const table = guide.slice(guide.indexOf('\n## Values\n'));
+    const rows = new Map([...table.matchAll(/^\| `([^`]+)` \| `([^`]*)` \|/gm)].map((match) => [match[1]!, match[2]!.replace(/\\\|/g, '|')]));
     expect(leafPaths(values).filter((path) => !rows.has(path))).toEqual([]);
-    const valueAt = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Tree)[key], values);
     expect(leafPaths(values).filter((path) => rows.get(path) !== JSON.stringify(valueAt(path)))).toEqual([]);
-  });
-
-  it('shows what kubectl prints for the example it applies, as the engine words it today', () => {
-    for (const line of kubectlOutput(example)) expect(install).toContain(line);
   });
 });
 
-describe('README: Operations', () => {
-  it('shows the message Flux and Argo CD report for the example, as the engine words it today', () => {
-    const operations = readmeSection('## Operations');
+describe('the documents and the chart agree', () => {
+  it.each(['README.md', 'docs/helm.md', 'docs/serve.md'])('%s shows what kubectl prints for the example it applies, as the engine words it today', (path) => {
+    const text = readText(path);
+    expect(text).toContain('kubectl apply -f examples/invalid/credential-over-plaintext.yaml');
+    for (const line of kubectlOutput(example)) expect(text).toContain(line);
+  });
+
+  it('docs/operations.md shows the message Flux and Argo CD report for the example, as the engine words it today', () => {
+    const operations = readText('docs/operations.md');
     expect(operations).toContain(`MCPServer/muster/token-over-http dry-run failed (Invalid): ${deniedMessage(example)}`);
     expect(operations).toContain(`one or more objects failed to apply, reason: error when creating`);
+  });
+
+  it("says what --audit defaults to in the chart as values.yaml has it: one source decides", () => {
+    const enabled = JSON.stringify(valueAt('audit.enabled'));
+    const rows = DOCUMENTS.flatMap((path) => [...readText(path).matchAll(/^\| `--audit` +\|[^|]*\| ([^|]+) \|/gm)].map((match) => ({ path, cell: match[1]! })));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const { path, cell } of rows) expect(cell, path).toContain(`the Helm chart's \`audit.enabled\` (default \`${enabled}\`)`);
+  });
+
+  it('quotes every chart default it names as `value` (default `x`) as values.yaml has it', () => {
+    const quoted = DOCUMENTS.flatMap((path) =>
+      [...readText(path).matchAll(/`([a-zA-Z]+(?:\.[a-zA-Z]+)+)` \(default `([^`]*)`\)/g)].map((match) => ({ path, value: match[1]!, stated: match[2]! })),
+    ).filter(({ value }) => hasPath(values, value));
+    expect(quoted.length).toBeGreaterThan(0);
+    for (const { path, value, stated } of quoted) expect(stated, `${path}: ${value}`).toBe(JSON.stringify(valueAt(value)).replace(/^"|"$/g, ''));
   });
 });
 

@@ -41,6 +41,25 @@ describe('mcpserver-webhook validate', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('prints the findings of a file in the order of their lines, across its documents', async () => {
+    const twoProblems = server('two', '  type: http\n  timeout: 600\n');
+    const dir = workspace({ 'two.yaml': `${twoProblems}---\n${BAD}` });
+    const run = await runCli(['validate', 'two.yaml'], { cwd: dir });
+    const lines = run.stdout.split('\n').filter((line) => line.startsWith('two.yaml:'));
+    expect(lines.map((line) => Number(line.split(':')[1]))).toEqual([7, 8, 15]);
+    expect(lines[0]).toContain('spec.type:');
+  });
+
+  it('says that audit-only findings exist, and where to see them, when the text shows none', async () => {
+    const run = await runCli(['validate', 'examples/vendor-tools.yaml']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(
+      '1 MCPServer checked in 1 file: 0 denied, 1 allowed; 1 audit-only finding, recorded but not shown here: --output json lists it\n',
+    );
+    const json = JSON.parse((await runCli(['validate', '-o', 'json', 'examples/vendor-tools.yaml'])).stdout) as JsonReport;
+    expect(json.results[0]?.audits.map((finding) => finding.rule)).toEqual(['header-unresolved-placeholder']);
+  });
+
   it('exits 0 when nothing is denied, and prints warnings', async () => {
     const run = await runCli(['validate', 'examples/atlassian.yaml', 'examples/oauth-discovery.yaml']);
     expect(run.status).toBe(0);
@@ -96,7 +115,18 @@ describe('mcpserver-webhook validate', () => {
     const dir = workspace({ 'dup.yaml': GOOD.replace('spec:', 'spec:\n  type: sse') });
     const run = await runCli(['validate', 'dup.yaml'], { cwd: dir });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^dup\.yaml:\d+: duplicated mapping key/);
+    expect(run.stderr).toBe('dup.yaml:8: 1st document (muster/good): the same key appears twice in one map (kubectl refuses that too): keep one\n');
+  });
+
+  it('names the file, the document, the line where an unclosed quote opens and why, for a multi-document file', async () => {
+    const broken = server('vendor-tools', '  type: streamable-http\n  url: "https://tools.vendor.example.com/mcp\n  headers:\n    X-Tenant: acme\n');
+    const dir = workspace({ 'multi.yaml': `${GOOD}---\n${broken}---\n${BAD}` });
+    const run = await runCli(['validate', 'multi.yaml'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('multi.yaml:17: 2nd document (muster/vendor-tools): a double-quoted string is not closed: the closing " is missing\n');
+    const json = JSON.parse((await runCli(['validate', '-o', 'json', 'multi.yaml'], { cwd: dir })).stdout) as JsonReport;
+    expect(json.errors).toEqual([{ file: 'multi.yaml', index: 1, line: 17, message: expect.stringMatching(/^2nd document \(muster\/vendor-tools\): /) }]);
+    expect(json.results.map((result) => result.index)).toEqual([0, 2]);
   });
 
   it('exits 2 for usage errors and unreadable input, naming the problem in one line', async () => {

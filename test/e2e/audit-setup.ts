@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
-import { judgeStoredObject, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
+import { judgeStoredObject, storedFleet, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
 import { buildPolicyReport, objectResults, REPORT_NAME } from '../../src/audit/policy-report.js';
 import { Policy } from '../../src/engine/index.js';
 import { templateDocuments, templateText } from '../charts/chart-files.js';
@@ -59,7 +59,8 @@ export const reportPath = (namespace: string): string => `/apis/wgpolicyk8s.io/v
 export async function judged(plane: ControlPlane, namespace: string) {
   const policy = Policy.builtIn();
   const items: any[] = (await get(plane, mcpServerPath(namespace))).items;
-  return items.map((object) => ({ object, verdict: judgeStoredObject(object, policy, { name: namespace }) }));
+  // The other MCPServers of the namespace are in view, as the continuous audit's watch has them.
+  return items.map((object) => ({ object, verdict: judgeStoredObject(object, policy, { name: namespace }, storedFleet(items)) }));
 }
 
 /** The report the project's code makes of the stored objects, with the timestamps of `actual` where results are the same. */

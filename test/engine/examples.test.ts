@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RULES, validate } from '../../src/engine/index.js';
-import { exampleFiles, readExample } from '../fixtures.js';
+import { readdirSync } from 'node:fs';
+import { exampleFiles, readExample, repositoryFile } from '../fixtures.js';
 
 const rulesOf = (findings: readonly { rule: string }[]) => findings.map((finding) => finding.rule);
 
@@ -11,13 +12,32 @@ describe('examples a new user can try', () => {
     expect(verdict.allowed).toBe(true);
   });
 
-  it('has an example under examples/invalid/ for every rule, and each fires its rule', () => {
-    expect(exampleFiles('invalid')).toEqual(RULES.map((rule) => `${rule.id}.yaml`).sort());
-    for (const rule of RULES) {
+  it('has an example under examples/invalid/ for every rule of one object, and each fires its rule', () => {
+    const single = RULES.filter((rule) => rule.needs !== 'fleet');
+    expect(exampleFiles('invalid')).toEqual(single.map((rule) => `${rule.id}.yaml`).sort());
+    for (const rule of single) {
       const context = rule.defaults.manifest === 'off' ? 'admission' : 'manifest';
-      const verdict = validate(readExample(`invalid/${rule.id}.yaml`), { context });
+      // A rule that looks at Secrets runs where they are known: here, none exist.
+      const fleet = rule.needs === 'secrets' ? { members: [], secrets: { has: () => false } } : undefined;
+      const verdict = validate(readExample(`invalid/${rule.id}.yaml`), { context, fleet });
       const fired = [...verdict.denials, ...verdict.warnings, ...verdict.audits];
       expect(rulesOf(fired), rule.id).toContain(rule.id);
+    }
+  });
+
+  it('has a folder under examples/fleet/ for every rule across objects, where it fires on every file', () => {
+    const acrossObjects = RULES.filter((rule) => rule.needs === 'fleet');
+    expect(readdirSync(repositoryFile('examples/fleet')).sort()).toEqual(acrossObjects.map((rule) => rule.id).sort());
+    for (const rule of acrossObjects) {
+      const objects = exampleFiles(`fleet/${rule.id}`).map((file) => readExample(`fleet/${rule.id}/${file}`));
+      expect(objects.length, rule.id).toBeGreaterThan(1);
+      const fleet = { members: objects.map((object, index) => ({ id: String(index), object })) };
+      for (const object of objects) {
+        const verdict = validate(object, { context: 'manifest', fleet });
+        expect(rulesOf(verdict.denials), rule.id).toEqual([rule.id]);
+        // Alone, the object is fine: the mistake is between objects.
+        expect(validate(object, { context: 'manifest', fleet: { members: [] } }).allowed, rule.id).toBe(true);
+      }
     }
   });
 });

@@ -1,3 +1,4 @@
+import type { Fleet } from '../../src/engine/fleet.js';
 import { mcpServer, remote, stdio } from '../fixtures.js';
 
 /**
@@ -9,11 +10,23 @@ export const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIiwiYXVkIjoibXVzdGVyIn0
 
 export interface RuleCase {
   readonly rule: string;
+  /** For a rule that looks across objects: the other MCPServers in view (and the Secrets that exist). */
+  readonly fleet?: Fleet;
   /** Objects the rule must pass without a finding. */
   readonly passes: readonly Record<string, unknown>[];
   /** Objects on which the rule fires, with the field path it must name. */
   readonly fires: readonly { readonly object: Record<string, unknown>; readonly path: string }[];
 }
+
+/** A fleet of the given MCPServers, each known by its name, and the Secrets (`namespace/name`) that exist. */
+export function fleetOf(objects: readonly Record<string, unknown>[], secrets?: readonly string[]): Fleet {
+  return {
+    members: objects.map((object) => ({ id: String((object.metadata as { name: string }).name), object })),
+    ...(secrets ? { secrets: { has: (namespace: string, name: string) => secrets.includes(`${namespace}/${name}`) } } : {}),
+  };
+}
+
+const named = (name: string, object: Record<string, unknown>): Record<string, unknown> => ({ ...object, metadata: { ...(object.metadata as object), name } });
 
 const override = { type: 'oauth', authorizationServer: { issuer: 'https://auth.atlassian.com' } };
 const exchange = { dexTokenEndpoint: 'https://dex.cluster-b.example.com/token', connectorId: 'cluster-a-dex' };
@@ -299,5 +312,56 @@ export const CASES: readonly RuleCase[] = [
     passes: [remote(), stdio({ url: 'http://ignored.example.com' })],
     fires: [{ object: remote({ url: 'http://mcp-search:8080/sse' }), path: 'spec.url' }],
   },
+  {
+    rule: 'family-consistency',
+    fleet: fleetOf([
+      named('mcp-kubernetes-a', remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } })),
+      named('mcp-kubernetes-b', remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } })),
+      { ...named('elsewhere', remote({ family: { name: 'kubernetes', instanceArg: 'cluster' } })), metadata: { name: 'elsewhere', namespace: 'other' } },
+    ]),
+    passes: [
+      remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } }),
+      remote({ family: { name: 'grafana', instanceArg: 'cluster' } }),
+      remote(),
+      // Its own stored version, on an UPDATE, is not another member.
+      named('mcp-kubernetes-a', remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } })),
+    ],
+    fires: [{ object: remote({ family: { name: 'kubernetes', instanceArg: 'cluster' } }), path: 'spec.family.instanceArg' }],
+  },
+  {
+    rule: 'tool-prefix-collision',
+    fleet: fleetOf([
+      named('github', remote()),
+      named('jira-cloud', remote({ toolPrefix: 'jira' })),
+      named('mcp-kubernetes-a', remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } })),
+    ]),
+    passes: [
+      remote({ toolPrefix: 'gitlab' }),
+      named('confluence', remote()),
+      remote({ family: { name: 'kubernetes', instanceArg: 'management_cluster' } }),
+      named('github', remote()),
+    ],
+    fires: [
+      { object: remote({ toolPrefix: 'github' }), path: 'spec.toolPrefix' },
+      { object: named('jira', remote()), path: 'spec.toolPrefix' },
+      { object: remote({ toolPrefix: 'kubernetes' }), path: 'spec.toolPrefix' },
+      { object: remote({ family: { name: 'jira', instanceArg: 'site' } }), path: 'spec.family.name' },
+    ],
+  },
+  {
+    rule: 'referenced-secret',
+    fleet: fleetOf([], ['muster/grizzly-credentials', 'shared/grizzly-credentials']),
+    passes: [
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, clientCredentialsSecretRef: { name: 'grizzly-credentials' } } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: false, clientCredentialsSecretRef: { name: 'missing' } } } }),
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true } } }),
+    ],
+    fires: [
+      { object: remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, clientCredentialsSecretRef: { name: 'missing' } } } }), path: 'spec.auth.tokenExchange.clientCredentialsSecretRef.name' },
+      {
+        object: remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, clientCredentialsSecretRef: { name: 'grizzly-credentials', namespace: 'shared' } } } }),
+        path: 'spec.auth.tokenExchange.clientCredentialsSecretRef.namespace',
+      },
+    ],
+  },
 ];
-

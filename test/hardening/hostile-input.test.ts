@@ -398,9 +398,9 @@ describe('slow clients (slowloris)', () => {
     timeLimitMs(60_000, 3000) + (waitForCut ? CUT_WITHIN_MS.handshake : 0),
   );
 
-  it('runs with the connection timeouts the README states, on the HTTPS and the metrics listener', () => {
-    const readme = readText(repositoryFile('README.md').pathname);
-    const stated = Object.fromEntries([...readme.matchAll(/(\d+) s \(`(keepAliveTimeout|headersTimeout|requestTimeout)`/g)].map((match) => [match[2], Number(match[1]) * 1000]));
+  it('runs with the connection timeouts docs/serve.md states, on the HTTPS and the metrics listener', () => {
+    const guide = readText(repositoryFile('docs/serve.md').pathname);
+    const stated = Object.fromEntries([...guide.matchAll(/(\d+) s \(`(keepAliveTimeout|headersTimeout|requestTimeout)`/g)].map((match) => [match[2], Number(match[1]) * 1000]));
     expect(Object.keys(stated).sort()).toEqual(['headersTimeout', 'keepAliveTimeout', 'requestTimeout']);
     const certificate = loadServingCertificate(server.certDir);
     for (const listener of [createTlsListener(() => undefined, certificate, undefined), createPlainListener(() => undefined)]) {

@@ -13,7 +13,7 @@ const IDLE_CONNECTIONS = SOAK_SECONDS > 0 ? 1000 : 600;
 const MAX_BYTES_PER_CONNECTION = 100 * 1024;
 /** The chart's memory limit is 256 MiB; traffic alone brings the server to about 145 MiB. */
 const MAX_RSS_BYTES = 200 * 1024 * 1024;
-/** The README's keepAliveTimeout: an idle connection is closed after 100 s. */
+/** The keepAliveTimeout docs/serve.md states: an idle connection is closed after 100 s. */
 const KEEP_ALIVE_TIMEOUT_MS = 100_000;
 
 const BATCH = 100;

@@ -122,7 +122,7 @@ export function httpsCall(
   port: number,
   options: { ca: string | Buffer; method?: string; path?: string; body?: string | Buffer; headers?: Record<string, string> } & Pick<
     RequestOptions,
-    'cert' | 'key' | 'maxVersion' | 'host' | 'agent'
+    'cert' | 'key' | 'maxVersion' | 'host' | 'agent' | 'servername'
   >,
 ): Promise<HttpsAnswer> {
   const { body, path = '/validate', method = body === undefined ? 'GET' : 'POST', headers = {}, host = 'localhost', agent = false, ...tls } = options;

@@ -91,10 +91,13 @@ describe('POST /validate: the admission protocol', () => {
 });
 
 describe('POST /validate: what each rule looks like to a client', () => {
-  const ruleIds = exampleFiles('invalid').map((file) => file.replace(/\.yaml$/, ''));
+  // Rules across objects have a folder of examples (examples/fleet/), judged with a fleet elsewhere.
+  const ruleIds = exampleFiles('invalid')
+    .map((file) => file.replace(/\.yaml$/, ''))
+    .filter((rule) => !RULES.find((candidate) => candidate.id === rule)?.needs);
 
-  it('has an example for every rule', () => {
-    expect(ruleIds.sort()).toEqual(RULES.map((rule) => rule.id).sort());
+  it('has an example for every rule of one object', () => {
+    expect(ruleIds.sort()).toEqual(RULES.filter((rule) => !rule.needs).map((rule) => rule.id).sort());
   });
 
   const manifestOnly = RULES.filter((rule) => rule.manifestOnly).map((rule) => rule.id);

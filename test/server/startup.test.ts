@@ -66,7 +66,8 @@ describe('start-up errors: one clear line, exit status 2, no stack trace', () =>
       return { code, stderr };
     };
     expect(await serve([], { AUDIT: 'yes-hunter2' })).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: AUDIT must be true or false\n' });
-    expect(await serve(['--kubeconfig', 'k.yaml'])).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --kubeconfig is used only with --audit\n' });
+    expect(await serve([], { FLEET: 'on' })).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: FLEET must be true or false\n' });
+    expect(await serve(['--kubeconfig', 'k.yaml'])).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --kubeconfig is used only with --audit or --fleet\n' });
     expect(await serve(['--audit-namespace', 'muster'], { AUDIT: 'false' })).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --audit-namespace is used only with --audit\n' });
     expect(await serve(['--audit', '--kubeconfig', ''])).toEqual({ code: 2, stderr: 'mcpserver-webhook serve: --kubeconfig needs a value\n' });
   });
@@ -78,7 +79,7 @@ describe('serve --help', () => {
     const stdout = new Writable({ write: (chunk, _encoding, done) => ((text += chunk.toString()), done()) });
     const code = await main(['serve', '--help'], { stdout, stderr: stdout, stdin: process.stdin, env: {} });
     expect(code).toBe(0);
-    for (const option of ['--port', '--host', '--cert-dir', '--dev-certs', '--dev-cert-host', '--client-ca', '--policy', '--metrics-port', '--log-level', '--shutdown-grace', '--audit', '--audit-namespace', '--kubeconfig']) {
+    for (const option of ['--port', '--host', '--cert-dir', '--dev-certs', '--dev-cert-host', '--client-ca', '--policy', '--metrics-port', '--log-level', '--shutdown-grace', '--audit', '--audit-namespace', '--fleet', '--watch-secrets', '--kubeconfig']) {
       expect(text).toContain(option);
     }
     for (const variable of ['PORT', 'HOST', 'CERT_DIR', 'DEV_CERT_HOSTS', 'CLIENT_CA_FILE', 'POLICY_FILE', 'METRICS_PORT', 'LOG_LEVEL', 'SHUTDOWN_GRACE_SECONDS', 'AUDIT', 'POD_NAMESPACE']) {

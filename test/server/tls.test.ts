@@ -51,7 +51,8 @@ describe('serve --dev-certs', () => {
     expect(String(devCertificates?.msg)).toContain(join(certs.path, 'ca.crt'));
     const listening = server.logs().filter((line) => line.event === 'listening');
     expect(listening).toHaveLength(1);
-    expect(listening[0]?.msg).toMatch(new RegExp(`^mcpserver-webhook listening on https://.*:${server.port}/validate`));
+    expect(listening[0]?.msg).toMatch(new RegExp(`^mcpserver-webhook listening on https://.*:${server.port}/validate \\(every interface: reachable from other machines;`));
+    expect(listening[0]?.interfaces).toBe('every');
   });
 
   it('answers the example review over TLS verified against the generated CA', async () => {

@@ -25,6 +25,18 @@ export function formatSarif(report: Report, context: Context, version: string): 
           logicalLocations: [{ fullyQualifiedName: `${result.name ?? ''}/${finding.path}`, kind: 'member' }],
         },
       ],
+      // The other side of a conflict between two files: code scanning links to it.
+      ...(finding.related?.length
+        ? {
+            relatedLocations: finding.related.map((place, id) => ({
+              id,
+              ...(place.file === undefined
+                ? {}
+                : { physicalLocation: { artifactLocation: { uri: toUri(place.file) }, region: { startLine: place.line ?? 1 } } }),
+              message: { text: `${place.name ?? ''}: ${place.path}` },
+            })),
+          }
+        : {}),
     });
     return [...result.denials.map(toResult('error')), ...result.warnings.map(toResult('warning'))];
   });

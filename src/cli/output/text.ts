@@ -1,22 +1,40 @@
-import { displayName, type ObjectResult, type Report, type ReportedFinding } from '../../report/results.js';
+import { displayName, type ObjectResult, type RelatedPlace, type Report, type ReportedFinding } from '../../report/results.js';
 
 const STYLES = { red: '\u001b[31m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
 type Style = keyof typeof STYLES;
 
 /**
  * One line per finding, `file:line: name: path: message [rule]`, as compilers print them so
- * editors and CI logs link to the line. Warnings end in `(warning)`. Audit-only findings are
- * left to the JSON output.
+ * editors and CI logs link to the line: by file, then by line (a denial before a warning on the
+ * same line). Warnings end in `(warning)`. Audit-only findings are left to the JSON output; the
+ * summary counts them and says where they are.
  */
 export function formatText(report: Report, color: boolean): string {
   const paint = (style: Style, text: string): string => (color ? `${STYLES[style]}${text}${STYLES.reset}` : text);
   const lines: string[] = [];
-  for (const result of report.results) {
-    for (const finding of result.denials) lines.push(findingLine(result, finding, paint, 'red', ''));
-    for (const finding of result.warnings) lines.push(findingLine(result, finding, paint, 'yellow', ` ${paint('yellow', '(warning)')}`));
+  for (const results of byFile(report.results)) {
+    const findings = results.flatMap((result) => [
+      ...result.denials.map((finding) => ({ result, finding, warning: false })),
+      ...result.warnings.map((finding) => ({ result, finding, warning: true })),
+    ]);
+    findings.sort((a, b) => (a.finding.line ?? 0) - (b.finding.line ?? 0));
+    for (const { result, finding, warning } of findings) {
+      lines.push(warning ? findingLine(result, finding, paint, 'yellow', ` ${paint('yellow', '(warning)')}`) : findingLine(result, finding, paint, 'red', ''));
+    }
   }
   lines.push(summaryLine(report));
   return `${lines.join('\n')}\n`;
+}
+
+/** The results in runs of the same file, in the order the files were read. */
+function byFile(results: readonly ObjectResult[]): ObjectResult[][] {
+  const runs: ObjectResult[][] = [];
+  for (const result of results) {
+    const last = runs.at(-1);
+    if (last && last[0]?.file === result.file) last.push(result);
+    else runs.push([result]);
+  }
+  return runs;
 }
 
 function findingLine(
@@ -28,14 +46,21 @@ function findingLine(
 ): string {
   const location = result.file === undefined ? '' : `${result.file}:${finding.line ?? 1}: `;
   // The message is whole (`path: message`): the path is not printed twice.
-  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}`;
+  const related = finding.related?.length ? ` ${paint('dim', `(see ${finding.related.map(relatedLocation).join(', ')})`)}` : '';
+  return `${paint(style, location)}${paint('bold', displayName(result))}: ${finding.message} ${paint('dim', `[${finding.rule}]`)}${suffix}${related}`;
+}
+
+/** The other side of a conflict: its file and line, or its name in the cluster. */
+function relatedLocation(place: RelatedPlace): string {
+  return place.file === undefined ? `${displayName(place)} ${place.path}` : `${place.file}:${place.line ?? 1}`;
 }
 
 export function formatErrorsText(report: Report): string {
   return report.errors.map((error) => `${error.file ?? ''}${error.line ? `:${error.line}` : ''}: ${error.message}\n`).join('');
 }
 
-function summaryLine({ summary }: Report): string {
+function summaryLine({ summary, results }: Report): string {
+  const audits = results.reduce((count, result) => count + result.audits.length, 0);
   const parts = [
     `${summary.checked} MCPServer${summary.checked === 1 ? '' : 's'} checked`,
     summary.files === undefined ? '' : ` in ${summary.files} file${summary.files === 1 ? '' : 's'}`,
@@ -44,6 +69,8 @@ function summaryLine({ summary }: Report): string {
     summary.skipped ? `; ${summary.skipped} other document${summary.skipped === 1 ? '' : 's'} skipped` : '',
     summary.errors ? `; ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : '',
     summary.schema && summary.schema !== 'built-in' ? `; checked against the MCPServer CRD in ${summary.schema}` : '',
+    audits ? `; ${audits} audit-only finding${audits === 1 ? '' : 's'}, recorded but not shown here: --output json lists ${audits === 1 ? 'it' : 'them'}` : '',
+    summary.unchecked?.length ? `; not checked, for want of what they look at: ${summary.unchecked.join(', ')}` : '',
   ];
   return parts.join('');
 }

@@ -9,6 +9,7 @@ import { authorizationServerTokenExchangeConflict } from './authorization-server
 import { credentialOverPlaintext } from './credential-over-plaintext.js';
 import { envIgnoredForRemote } from './env-ignored-for-remote.js';
 import { expectedIssuerRequired } from './expected-issuer-required.js';
+import { familyConsistency } from './family-consistency.js';
 import { forwardTokenWithTokenExchange } from './forward-token-with-token-exchange.js';
 import { headerDuplicateName } from './header-duplicate-name.js';
 import { headerLiteralCredential } from './header-literal-credential.js';
@@ -25,9 +26,14 @@ import { sseWithPerUserAuth } from './sse-with-per-user-auth.js';
 import { stdioCommandRequired } from './stdio-command-required.js';
 import { tokenExchangeDisabledFields } from './token-exchange-disabled-fields.js';
 import { tokenExchangeRequiredFields } from './token-exchange-required-fields.js';
+import { referencedSecret } from './referenced-secret.js';
+import { toolPrefixCollision } from './tool-prefix-collision.js';
 import { unknownField } from './unknown-field.js';
 
-/** The rule catalogue, in the order the rule reference documents it: shape, then security, then advice. */
+/**
+ * The rule catalogue, in the order the rule reference documents it: shape, then security, then
+ * advice, then the rules that look across the fleet.
+ */
 export const RULES: readonly Rule[] = [
   schemaViolation,
   unknownField,
@@ -56,6 +62,9 @@ export const RULES: readonly Rule[] = [
   sseWithPerUserAuth,
   authorizationServerOverride,
   plaintextUrl,
+  familyConsistency,
+  toolPrefixCollision,
+  referencedSecret,
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);
