@@ -9,6 +9,8 @@
 #   MCPSERVER_CONTEXT  manifest (files in Git, the default) or admission (as at kubectl apply)
 #   MCPSERVER_POLICY   a policy file (default: the built-in policy)
 #   MCPSERVER_CRD      a CRD file for validate's --crd option (default: none)
+#   MCPSERVER_RULES_URL  where docs/rules.md is read, for the SARIF rules' help links (default:
+#                        the file installed with the command)
 #   MCPSERVER_SARIF    where the SARIF goes (default: mcpserver-webhook.sarif)
 set -u
 
@@ -18,6 +20,9 @@ cli=(node "$(dirname "${BASH_SOURCE[0]}")/../bin/mcpserver-webhook.js" validate)
 options=(--context "${MCPSERVER_CONTEXT:-manifest}")
 if [ -n "${MCPSERVER_POLICY:-}" ]; then options+=(--policy "$MCPSERVER_POLICY"); fi
 if [ -n "${MCPSERVER_CRD:-}" ]; then options+=(--crd "$MCPSERVER_CRD"); fi
+# Only SARIF has help links.
+sarif_options=()
+if [ -n "${MCPSERVER_RULES_URL:-}" ]; then sarif_options+=(--rules-url "$MCPSERVER_RULES_URL"); fi
 # Split on spaces and new lines, with globbing off: a path is taken as written.
 set -f
 # shellcheck disable=SC2206
@@ -27,5 +32,5 @@ sarif="${MCPSERVER_SARIF:-mcpserver-webhook.sarif}"
 
 echo "mcpserver-webhook validate ${options[*]} ${paths[*]}"
 # The text run below prints the same input errors, so this run's are not printed twice.
-"${cli[@]}" --output sarif "${options[@]}" "${paths[@]}" > "$sarif" 2> /dev/null
+"${cli[@]}" --output sarif "${options[@]}" ${sarif_options[@]+"${sarif_options[@]}"} "${paths[@]}" > "$sarif" 2> /dev/null
 "${cli[@]}" "${options[@]}" "${paths[@]}"

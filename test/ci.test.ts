@@ -39,7 +39,7 @@ interface GitLabJob {
 const action = load(read('action.yml')) as Action;
 const gitlab = load(read('ci/mcpserver-webhook.gitlab-ci.yml')) as Record<string, GitLabJob>;
 /** The settings ci/validate.sh reads. */
-const scriptSettings = [...new Set([...read('ci/validate.sh').matchAll(/\$\{(MCPSERVER_[A-Z]+)/g)].map((match) => match[1]!))].sort();
+const scriptSettings = [...new Set([...read('ci/validate.sh').matchAll(/\$\{(MCPSERVER_[A-Z_]+)/g)].map((match) => match[1]!))].sort();
 
 const workspaces: string[] = [];
 afterEach(() => {
@@ -58,6 +58,9 @@ function userRepository(): string {
 function evaluate(value: string, inputs: Record<string, string>): string {
   return value.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expression: string) => {
     if (expression === 'github.action_path') return ROOT;
+    // What a runner has for an action used as OWNER/mcpserver-webhook@v1.
+    const github: Record<string, string> = { 'github.server_url': 'https://github.com', 'github.action_repository': 'example/mcpserver-webhook', 'github.action_ref': 'v1' };
+    if (expression in github) return github[expression]!;
     const input = /^inputs\.([\w-]+)$/.exec(expression)?.[1];
     if (input === undefined || !(input in action.inputs)) throw new Error(`action.yml uses an expression the test does not know: ${expression}`);
     return inputs[input] ?? action.inputs[input]?.default ?? '';
@@ -88,7 +91,10 @@ function runActionStep(workspace: string, inputs: Record<string, string>) {
 
 interface Sarif {
   version: string;
-  runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+  runs: {
+    tool: { driver: { rules: { id: string; helpUri: string }[] } };
+    results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[];
+  }[];
 }
 const readSarif = (file: string): Sarif => JSON.parse(readFileSync(file, 'utf8')) as Sarif;
 
@@ -115,6 +121,8 @@ describe('the GitHub Action (action.yml)', () => {
     expect(sarif.version).toBe('2.1.0');
     const uris = sarif.runs[0]!.results.map((result) => result.locations[0]!.physicalLocation.artifactLocation.uri);
     expect(uris).toContain('deploy/invalid/credential-over-plaintext.yaml');
+    // Each rule links to its section of the rule reference in the action's own repository and ref.
+    for (const rule of sarif.runs[0]!.tool.driver.rules) expect(rule.helpUri).toBe(`https://github.com/example/mcpserver-webhook/blob/v1/docs/rules.md#${rule.id}`);
   });
 
   it('passes when nothing is denied, with several paths on several lines', () => {
@@ -179,6 +187,12 @@ describe('the GitLab CI job (ci/mcpserver-webhook.gitlab-ci.yml)', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stdout.trimEnd().split('\n').slice(1)).toEqual(directValidateLines());
-    expect(readSarif(join(workspace, 'gl-mcpserver-webhook.sarif')).runs[0]!.results.length).toBeGreaterThan(10);
+    const sarif = readSarif(join(workspace, 'gl-mcpserver-webhook.sarif'));
+    expect(sarif.runs[0]!.results.length).toBeGreaterThan(10);
+    // Without a URL the help links point at the rule reference installed with the command.
+    for (const rule of sarif.runs[0]!.tool.driver.rules) {
+      const [file, section] = rule.helpUri.split('#') as [string, string];
+      expect(readFileSync(new URL(file), 'utf8')).toContain(`\n## ${section}\n`);
+    }
   });
 });

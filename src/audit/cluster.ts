@@ -398,7 +398,8 @@ export async function listSecretsMetadata(connection: ClusterConnection): Promis
   const api = metadataOnly(connection, 'list').config.makeApiClient(CoreV1Api);
   return listAll({ verb: 'list', resource: SECRETS }, connection, async (paging) => {
     const list = await api.listSecretForAllNamespaces(paging);
-    return { items: list.items, continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
+    // A PartialObjectMetadataList of no Secrets comes with `"items": null`.
+    return { items: list.items ?? [], continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
   });
 }
 

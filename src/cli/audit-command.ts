@@ -22,6 +22,9 @@ Options:
       --kubeconfig FILE  kubeconfig to use; default: $KUBECONFIG, else the pod's service
                          account when in a pod, else ~/.kube/config
       --context NAME     kubeconfig context to use; default: its current-context
+      --secrets          also list the Secrets' metadata (never their data) to check
+                         referenced-secret; needs list on secrets; default: off, the rule is
+                         reported as not checked
   -h, --help             show this help
 
 Exit status: 0 when nothing is denied, 1 when anything is denied, 2 for a usage error or when
@@ -38,6 +41,7 @@ interface AuditArguments {
   readonly policyFile: string | undefined;
   readonly kubeconfig: string | undefined;
   readonly context: string | undefined;
+  readonly secrets: boolean;
 }
 
 function parseAuditArguments(args: string[]): AuditArguments | 'help' {
@@ -51,6 +55,7 @@ function parseAuditArguments(args: string[]): AuditArguments | 'help' {
       policy: { type: 'string' },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      secrets: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +72,7 @@ function parseAuditArguments(args: string[]): AuditArguments | 'help' {
     policyFile: values.policy,
     kubeconfig: values.kubeconfig,
     context: values.context,
+    secrets: values.secrets === true,
   };
 }
 
@@ -97,7 +103,7 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
       })
     ).items;
     if (objects.length > 0 && policyNeedsNamespaceLabels(policy)) namespaceLabels = await readNamespaceLabels(cluster, connection, parsed.namespace, io);
-    if (referencesSecrets(objects)) secrets = await readSecrets(cluster, connection, io);
+    if (parsed.secrets && referencesSecrets(objects)) secrets = await readSecrets(cluster, connection, io);
   } catch (error) {
     if (!(error instanceof cluster.ClusterError)) throw error;
     io.stderr.write(`mcpserver-webhook audit: ${error.message}\n`);

@@ -25,6 +25,8 @@ Options:
       --policy FILE     policy file (YAML or JSON); default: the built-in policy
       --crd FILE        the MCPServer CRD the cluster runs (YAML or JSON); default: one among
                         the inputs, else the bundled upstream CRD
+      --rules-url URL   where docs/rules.md is read, for the SARIF rules' helpUri; default: the
+                        file installed with this command (the GitHub Action passes its repository's)
   -h, --help            show this help
 
 Exit status: 0 when nothing is denied, 1 when anything is denied, 2 for a usage error or
@@ -41,7 +43,11 @@ interface ValidateArguments {
   readonly context: Context;
   readonly policyFile: string | undefined;
   readonly crdFile: string | undefined;
+  readonly rulesUrl: string;
 }
+
+/** The rule reference installed with the command: an absolute URI, as SARIF's helpUri must be. */
+const INSTALLED_RULES_DOC = new URL('../../docs/rules.md', import.meta.url).href;
 
 function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
   const { values, positionals } = parseCommandArgs({
@@ -52,6 +58,7 @@ function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
       context: { type: 'string', default: 'manifest' },
       policy: { type: 'string' },
       crd: { type: 'string' },
+      'rules-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,7 +66,9 @@ function parseValidateArguments(args: string[]): ValidateArguments | 'help' {
   const output = oneOf('--output', OUTPUTS, values.output);
   const context = oneOf('--context', CONTEXTS, values.context);
   if (positionals.length === 0) throw new UsageError('give at least one file or folder to check, or - for standard input');
-  return { paths: positionals, output, context, policyFile: values.policy, crdFile: values.crd };
+  const rulesUrl = values['rules-url'] ?? INSTALLED_RULES_DOC;
+  if (!URL.canParse(rulesUrl)) throw new UsageError('--rules-url must be an absolute URL, e.g. https://github.com/OWNER/mcpserver-webhook/blob/REF/docs/rules.md');
+  return { paths: positionals, output, context, policyFile: values.policy, crdFile: values.crd, rulesUrl };
 }
 
 export async function runValidate(args: string[], io: CliIO): Promise<number> {
@@ -110,14 +119,14 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   return report.summary.denied > 0 ? EXIT.denied : EXIT.ok;
 }
 
-function writeReport(report: Report, { output, context }: ValidateArguments, io: CliIO): void {
+function writeReport(report: Report, { output, context, rulesUrl }: ValidateArguments, io: CliIO): void {
   switch (output) {
     case 'json':
       io.stdout.write(formatJson(report));
       return;
     case 'sarif':
       io.stderr.write(formatErrorsText(report));
-      io.stdout.write(formatSarif(report, context, VERSION));
+      io.stdout.write(formatSarif(report, context, VERSION, rulesUrl));
       return;
     case 'text':
       io.stderr.write(formatErrorsText(report));

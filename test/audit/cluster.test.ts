@@ -152,8 +152,8 @@ describe('listMCPServers', () => {
     expect(listed.resourceVersion).toBe('48213');
     const token = (fixture('mcpserver-list-page-1').metadata as { continue: string }).continue;
     expect(server.requests).toEqual([
-      { method: 'GET', path: MCPSERVERS_PATH, query: { limit: String(PAGE_SIZE) }, authorization: `Bearer ${TOKEN}` },
-      { method: 'GET', path: MCPSERVERS_PATH, query: { limit: String(PAGE_SIZE), continue: token }, authorization: `Bearer ${TOKEN}` },
+      { method: 'GET', path: MCPSERVERS_PATH, query: { limit: String(PAGE_SIZE) }, authorization: `Bearer ${TOKEN}`, accept: 'application/json, */*;q=0.8' },
+      { method: 'GET', path: MCPSERVERS_PATH, query: { limit: String(PAGE_SIZE), continue: token }, authorization: `Bearer ${TOKEN}`, accept: 'application/json, */*;q=0.8' },
     ]);
   });
 

@@ -15,6 +15,7 @@ import {
   type FakeApiServer,
   type RecordedRequest,
 } from '../audit/fake-api-server.js';
+import { FakeCluster, statusBody } from '../audit/fake-cluster.js';
 import { runCli, type CliRun } from './run-cli.js';
 
 interface Finding {
@@ -229,5 +230,45 @@ describe('mcpserver-webhook audit', () => {
       expect(run.stderr, args.join(' ')).toMatch(/^mcpserver-webhook audit: [^\n]+\n$/);
       expect(run.requests, args.join(' ')).toEqual([]);
     }
+  });
+});
+
+describe('mcpserver-webhook audit and the Secrets that token exchanges name', () => {
+  const exchange = (name: string, secret: string) => ({
+    apiVersion: 'muster.giantswarm.io/v1alpha1',
+    kind: 'MCPServer',
+    metadata: { name, namespace: 'muster', uid: `uid-${name}`, resourceVersion: '1' },
+    spec: {
+      type: 'streamable-http',
+      url: 'https://mcp.example.com/mcp',
+      auth: { type: 'oauth', tokenExchange: { enabled: true, dexTokenEndpoint: 'https://dex.example.com/token', connectorId: 'a', clientCredentialsSecretRef: { name: secret } } },
+    },
+  });
+  const withSecrets = (cluster: FakeCluster) => cluster.answer;
+
+  it('checks them with --secrets, from their metadata alone, and says when it did not', async () => {
+    const fake = new FakeCluster({ mcpservers: [exchange('present', 'credentials'), exchange('missing', 'no-such-secret')], secrets: ['muster/credentials'] });
+    const checked = JSON.parse((await audit(['--secrets', '-o', 'json'], withSecrets(fake))).stdout) as JsonReport;
+    expect(checked.results.map((result) => [result.name, result.warnings.map((finding) => finding.rule)])).toEqual([
+      ['missing', ['referenced-secret']],
+      ['present', []],
+    ]);
+    expect(checked.summary).not.toHaveProperty('unchecked');
+    const accepts = server!.requests.filter((request) => request.path === '/api/v1/secrets').map((request) => request.accept);
+    expect(accepts).toEqual(['application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1']);
+
+    const unchecked = await audit([], withSecrets(fake));
+    expect(unchecked.stdout.trimEnd().split('\n').at(-1)).toBe('2 MCPServers checked: 0 denied, 2 allowed; not checked, for want of what they look at: referenced-secret');
+    expect(unchecked.requests.some((request) => request.path === '/api/v1/secrets')).toBe(false);
+  });
+
+  it('goes on without them when it may not list Secrets, and says so once', async () => {
+    const fake = new FakeCluster({ mcpservers: [exchange('missing', 'no-such-secret')] });
+    const run = await audit(['--secrets'], (request) =>
+      request.path === '/api/v1/secrets' ? { status: 403, body: statusBody(403, 'Forbidden', 'secrets is forbidden: User "auditor" cannot list resource "secrets" in API group "" at the cluster scope') } : fake.answer(request),
+    );
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^mcpserver-webhook audit: warning: cannot list Secrets \(.*\); referenced-secret is not checked in this audit\n$/);
+    expect(run.stdout).toContain('not checked, for want of what they look at: referenced-secret');
   });
 });

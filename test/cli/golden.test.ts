@@ -26,7 +26,8 @@ const FORMATS = [
 
 describe('golden outputs of `validate examples/`', () => {
   it.each(FORMATS)('--output %s', async (format, golden) => {
-    const run = await runCli(['validate', '--output', format, 'examples/']);
+    // A fixed rule reference, so the SARIF help links do not depend on where the repository is.
+    const run = await runCli(['validate', '--output', format, '--rules-url', 'https://github.com/OWNER/mcpserver-webhook/blob/main/docs/rules.md', 'examples/']);
     expect(run.status).toBe(1);
     expectGolden(golden, run.stdout);
   });

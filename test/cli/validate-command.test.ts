@@ -135,6 +135,8 @@ describe('mcpserver-webhook validate', () => {
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr.split('\n')[0]).toMatch(/^mcpserver-webhook/);
     }
+    const relative = await runCli(['validate', '--rules-url', 'docs/rules.md', 'examples']);
+    expect(relative.stderr).toBe('mcpserver-webhook validate: --rules-url must be an absolute URL, e.g. https://github.com/OWNER/mcpserver-webhook/blob/REF/docs/rules.md\n');
     const missing = await runCli(['validate', 'no-such-folder', 'examples/oauth-discovery.yaml']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe('no-such-folder: cannot read: no such file or folder\n');

@@ -8,7 +8,11 @@ const LEVELS = { deny: 'error', warn: 'warning', audit: 'note', off: 'none' } as
  * SARIF 2.1.0, so code scanning puts each finding on the line of the offending field in the
  * pull request. Audit-only findings are not reported: they are records, not review comments.
  */
-export function formatSarif(report: Report, context: Context, version: string): string {
+/**
+ * `rulesUrl` is where docs/rules.md is read (its sections are named by rule ID): each rule's
+ * helpUri points at its section, so code scanning links a finding to its rule.
+ */
+export function formatSarif(report: Report, context: Context, version: string, rulesUrl: string): string {
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
   const results = report.results.flatMap((result) => {
     const toResult = (level: 'error' | 'warning') => (finding: ReportedFinding) => ({
@@ -54,6 +58,7 @@ export function formatSarif(report: Report, context: Context, version: string): 
               id: rule.id,
               shortDescription: { text: rule.description },
               help: { text: rule.fix },
+              helpUri: `${rulesUrl}#${rule.id}`,
               defaultConfiguration: { level: LEVELS[rule.defaults[context]] },
             })),
           },
