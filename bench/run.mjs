@@ -96,13 +96,14 @@ try {
   const ca = readFileSync(caFile);
   const certDir = join(work, 'certs');
   const ceilingArgs = [join(ROOT, 'bench', 'ceiling-server.mjs'), '--cert-dir', certDir];
-  const webhookArgs = (root) => [join(root, 'bin', 'mcpserver-webhook.js'), 'serve', '--cert-dir', certDir];
+  // The webhook runs with the node flags of its container image, as it runs in a cluster.
+  const webhookArgs = (root) => [...imageNodeFlags(root), join(root, 'bin', 'mcpserver-webhook.js'), 'serve', '--cert-dir', certDir];
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
   const commands = {
     ceiling: ceilingArgs,
     floor: [...ceilingArgs, '--parse'],
     webhook: [...profiling, ...webhookArgs(ROOT)],
-    express: [join(ROOT, 'bench', 'express-admission-server.mjs'), '--cert-dir', certDir],
+    express: [...imageNodeFlags(ROOT), join(ROOT, 'bench', 'express-admission-server.mjs'), '--cert-dir', certDir],
     ...Object.fromEntries(baselines.map(({ key, root }) => [key, webhookArgs(root)])),
   };
   const rootOf = (key) => baselines.find((baseline) => baseline.key === key)?.root ?? ROOT;
@@ -438,6 +439,14 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The options the container image gives node before the script: its Dockerfile's last ENTRYPOINT, between the two. */
+function imageNodeFlags(root) {
+  const dockerfile = join(root, 'Dockerfile');
+  if (!existsSync(dockerfile)) return [];
+  const entrypoint = readFileSync(dockerfile, 'utf8').split('\n').filter((line) => line.startsWith('ENTRYPOINT ')).at(-1);
+  return entrypoint ? JSON.parse(entrypoint.slice('ENTRYPOINT '.length)).slice(1, -1) : [];
 }
 
 /** Resident set size of a process, from /proc (Linux); NaN elsewhere, printed as n/a. */

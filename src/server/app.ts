@@ -14,7 +14,7 @@ import { answerVerdict, MAX_VERDICT_BODY_BYTES, VERDICT_PATH } from './verdict-r
  */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
-export const ADMISSION_PATH = '/validate';
+const ADMISSION_PATH = '/validate';
 
 export interface AppDependencies extends JudgeDependencies {
   readonly readiness: Readiness;
