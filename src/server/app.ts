@@ -42,13 +42,13 @@ const NOT_FOUND = `not found: the webhook serves POST ${ADMISSION_PATH}, POST ${
  * parser's own text, which may quote the body.
  *
  * `POST /validate` carries every MCPServer write in the cluster, and inside express it served
- * 33% to 47% fewer reviews a second at concurrency 1 and 16, and added 0.09 to 0.14 ms at p50
- * one at a time (docs/performance.md, "express and the admission route"; `npm run bench`
- * measures it as the variant "admission in express"). So that one route of the same table is
- * answered before express's router: no routing, no request and response prototypes swapped;
- * the same handler, the same tracking of answers during shutdown and the same fault handling as
- * express's own routes. Every other request, `/validate` with another method included, is
- * express's.
+ * 29% to 50% fewer reviews a second at concurrency 1 and 16 in five runs, and added 0.07 to
+ * 0.14 ms at p50 one at a time (docs/performance.md, "express and the admission route";
+ * `npm run bench` measures it as the variant "admission in express"). So that one route of
+ * the same table is answered before express's router: no routing, no request and response
+ * prototypes swapped; the same handler, the same tracking of answers during shutdown and the
+ * same fault handling as express's own routes. Every other request, `/validate` with another
+ * method included, is express's.
  */
 export function createWebhookApp(deps: AppDependencies): RequestListener {
   const routes = webhookRoutes(deps);
