@@ -49,6 +49,8 @@ export interface RuleTable {
   readonly actions: ActionTable;
   /** Rules whose denials ratchet on UPDATE: let through, as a warning, when the old object had them too. */
   readonly ratcheting: ReadonlySet<string>;
+  /** Whether a rule that reads the schema's findings (a manifest-only rule) is on: else the schema need not be checked. */
+  readonly checksSchema: boolean;
 }
 
 export class PolicyError extends Error {
@@ -118,7 +120,8 @@ export class Policy {
     for (const entry of this.document.namespaces ?? []) {
       if (namespace && matchesNamespace(entry, namespace)) apply(entry);
     }
-    return { actions, ratcheting };
+    const checksSchema = RULES.some((rule) => rule.manifestOnly && actions.get(rule.id) !== 'off');
+    return { actions, ratcheting, checksSchema };
   }
 }
 

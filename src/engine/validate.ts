@@ -6,7 +6,7 @@ import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
 import type { Subject } from './rule.js';
 import { RULES } from './rules/index.js';
 import { isPlainObject } from './schema.js';
-import { buildVerdict, type Context, type SchemaDrift, type UnjudgedFinding, type Verdict } from './verdict.js';
+import { buildVerdict, compareText, type Context, type SchemaDrift, type UnjudgedFinding, type Verdict } from './verdict.js';
 
 export interface ValidateOptions {
   readonly context: Context;
@@ -54,16 +54,32 @@ export function validate(object: unknown, options: ValidateOptions): Verdict {
   const policy = options.policy ?? BUILT_IN_POLICY;
   const table = policy.rules(options.context, options.namespace ?? namespaceOf(object));
   const schema = options.schema ?? MCPServerSchema.builtIn();
-  const { findings, schemaIssues, unchecked } = judge(object, { table, schema, fleet: options.fleet, onRuleError: options.onRuleError });
-  // At admission the schema's rules do not run: the API server has checked the object against the
-  // cluster's CRD, so what our schema refuses is drift between the two (see Rule.manifestOnly).
-  const drift: SchemaDrift[] =
-    options.context === 'admission' ? schemaIssues.map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField })) : [];
+  const { findings, unchecked } = judge(object, { table, schema, fleet: options.fleet, onRuleError: options.onRuleError });
   // Ratcheting only ever changes a finding of the new object: without one, the old object need
   // not be judged (most UPDATEs, which change a valid object into another).
-  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, drift, unchecked);
+  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, unchecked);
   const before = judge(options.oldObject, { table, schema, fleet: options.fleet, onRuleError: undefined }).findings;
-  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), drift, unchecked);
+  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), unchecked);
+}
+
+/**
+ * What the schema refuses in an object the API server has accepted: at admission, where the
+ * schema's rules do not run (the API server has checked the object against the cluster's own
+ * CRD), each is drift between that CRD and ours (see Rule.manifestOnly). Kept apart from
+ * `validate` so that the webhook works it out after it has answered: no admission decision
+ * depends on it. An object too large to judge, or a check that cannot finish (a pattern
+ * overflowing on a megabyte-long string), finds nothing.
+ */
+export function schemaDrift(object: unknown, schema: MCPServerSchema = MCPServerSchema.builtIn()): SchemaDrift[] {
+  if (holdsMoreValuesThan(object, MAX_VALUES)) return [];
+  try {
+    return schema
+      .check(object)
+      .map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField }))
+      .sort((a, b) => compareText(a.path, b.path));
+  } catch {
+    return [];
+  }
 }
 
 interface Judging {
@@ -75,14 +91,13 @@ interface Judging {
 
 interface Judged {
   readonly findings: UnjudgedFinding[];
-  readonly schemaIssues: readonly SchemaIssue[];
   readonly unchecked: readonly string[];
 }
 
 function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging): Judged {
   if (holdsMoreValuesThan(object, MAX_VALUES)) {
     const message = `the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check`;
-    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], schemaIssues: [], unchecked: [] };
+    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], unchecked: [] };
   }
   const findings: UnjudgedFinding[] = [];
   const failed = (rule: string, error: unknown): void => {
@@ -91,13 +106,17 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     const message = `the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log`;
     findings.push({ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' });
   };
+  // Only the schema's rules read the schema's own findings, and they check manifests only: at
+  // admission the costliest part of judging (about 40% of a review cold) is not done at all.
   let schemaIssues: SchemaIssue[] = [];
-  try {
-    schemaIssues = schema.check(object);
-  } catch (error) {
-    // A schema pattern can overflow V8's backtracking stack on a string of megabytes (a 4 MiB
-    // metadata.name of `a.a.a...`): the schema rule failed, not the whole verdict.
-    failed('schema-violation', error);
+  if (table.checksSchema) {
+    try {
+      schemaIssues = schema.check(object);
+    } catch (error) {
+      // A schema pattern can overflow V8's backtracking stack on a string of megabytes (a 4 MiB
+      // metadata.name of `a.a.a...`): the schema rule failed, not the whole verdict.
+      failed('schema-violation', error);
+    }
   }
   const spec = schema.view(object) ?? {};
   // Built only when some rule needs it: most objects are judged without looking across the fleet.
@@ -121,7 +140,7 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
       failed(rule.id, error);
     }
   }
-  return { findings, schemaIssues, unchecked };
+  return { findings, unchecked };
 }
 
 /**

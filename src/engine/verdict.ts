@@ -52,8 +52,6 @@ export interface Verdict {
   readonly denials: readonly Finding[];
   readonly warnings: readonly Finding[];
   readonly audits: readonly Finding[];
-  /** At admission only; empty elsewhere. */
-  readonly drift: readonly SchemaDrift[];
   /** Rules that would have run but did not, for want of the fleet (or the Secrets) they look at. */
   readonly unchecked: readonly string[];
 }
@@ -76,7 +74,7 @@ export interface UnjudgedFinding {
  * GitOps tools show it on every sync and must not see it flap. A generic schema finding is
  * dropped where a specific rule already explains the same field better.
  */
-export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readonly SchemaDrift[] = [], unchecked: readonly string[] = []): Verdict {
+export function buildVerdict(findings: readonly UnjudgedFinding[], unchecked: readonly string[] = []): Verdict {
   const specificPaths = new Set<string>();
   const candidates = findings.map((finding) => {
     const path = formatPath(finding.field);
@@ -112,7 +110,6 @@ export function buildVerdict(findings: readonly UnjudgedFinding[], drift: readon
     denials,
     warnings: kept.filter((f) => f.action === 'warn'),
     audits: kept.filter((f) => f.action === 'audit'),
-    drift: [...drift].sort((a, b) => compareText(a.path, b.path)),
     unchecked: [...unchecked].sort(compareText),
   };
 }

@@ -1,4 +1,4 @@
-import { validate, type Context, type Fleet, type NamespaceInfo, type Policy, type SchemaDrift, type Verdict } from '../engine/index.js';
+import { schemaDrift, validate, type Context, type Fleet, type NamespaceInfo, type Policy, type Verdict } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 
@@ -34,8 +34,7 @@ export interface JudgeRequest {
 /**
  * Judges an object for a request (a review, a verdict): the policy in force, the namespace's
  * labels when known. A rule that throws is counted and logged, with `logFields` to find the
- * request and without the object, and the object is denied (the engine fails closed). Schema
- * drift is counted, and logged once per path.
+ * request and without the object, and the object is denied (the engine fails closed).
  */
 export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies): Verdict {
   const { policy, metrics, logger, namespaceInfo } = deps;
@@ -53,7 +52,6 @@ export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies):
       logger.error({ event: 'rule-error', rule, ...logFields, error: errorFieldsWithoutInput(error) }, `rule ${rule} failed; the object was denied`);
     },
   });
-  if (verdict.drift.length > 0) deps.drift.report(verdict.drift);
   return verdict;
 }
 
@@ -73,8 +71,9 @@ export class SchemaDriftLog {
     private readonly metrics: WebhookMetrics,
   ) {}
 
-  report(drift: readonly SchemaDrift[]): void {
-    for (const { path, unknownField } of drift) {
+  /** Checks an object the API server accepted against the webhook's schema; call it after answering. */
+  observe(object: unknown): void {
+    for (const { path, unknownField } of schemaDrift(object)) {
       const kind = unknownField ? 'unknown-field' : 'schema-violation';
       this.metrics.schemaDrift.inc({ kind });
       if (this.#logged.has(path) || this.#logged.size >= MAX_LOGGED_DRIFT_PATHS) continue;

@@ -58,7 +58,8 @@ export function judgeReview(body: unknown, deps: JudgeDependencies): JudgedRevie
 }
 
 /**
- * Counts a judged review in the metrics and writes its decision line: one per review.
+ * Counts a judged review in the metrics and writes its decision line: one per review; then
+ * looks for drift between the cluster's CRD and the webhook's schema in the object judged.
  * `answeredAt` is `process.hrtime.bigint()` when its answer was handed to the connection.
  */
 export function recordDecision(judged: JudgedReview, receivedAt: bigint, answeredAt: bigint, deps: JudgeDependencies): void {
@@ -89,6 +90,8 @@ export function recordDecision(judged: JudgedReview, receivedAt: bigint, answere
     warnings: judged.answer.response.warnings ?? [],
     latencyMs: Math.round(seconds * 1e6) / 1e3,
   });
+  // After the answer, like the rest of the record: no decision depends on drift.
+  if (verdict) deps.drift.observe(request.object);
 }
 
 /** The name in the request, or in the object (a CREATE may carry it only there). */

@@ -31,5 +31,8 @@ export function answerVerdict(body: unknown, query: string, deps: JudgeDependenc
     { event: 'verdict', context, namespace, name, decision, rules: [...verdict.denials, ...verdict.warnings, ...verdict.audits].map((finding) => finding.rule) },
     `verdict ${decision} for ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`,
   );
+  // An object the reconciler read from the cluster passed the cluster's CRD: what our schema
+  // refuses in it is drift, as at admission.
+  if (context === 'admission') deps.drift.observe(body);
   return verdictResult(verdict);
 }

@@ -22,7 +22,6 @@ const verdictOf = (findings: Finding[]): Verdict => ({
   denials: findings.filter((f) => f.action === 'deny'),
   warnings: findings.filter((f) => f.action === 'warn'),
   audits: findings.filter((f) => f.action === 'audit'),
-  drift: [],
   unchecked: [],
 });
 

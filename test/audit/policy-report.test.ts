@@ -19,7 +19,7 @@ describe('objectResults', () => {
 
   it('reports an object the engine denied without running the rules as one error, with no passes', () => {
     const unchecked = { rule: 'internal-error', path: '', message: 'the object could not be checked', summary: 'unchecked', action: 'deny', field: [] } as const;
-    const object = { ...audited(remote(), 'uid-1'), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [], drift: [], unchecked: [] } };
+    const object = { ...audited(remote(), 'uid-1'), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [], unchecked: [] } };
     expect(objectResults(object)).toEqual([
       expect.objectContaining({ rule: 'internal-error', result: 'error', message: 'the object could not be checked', scored: true }),
     ]);

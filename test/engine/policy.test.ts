@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Policy, PolicyError, RULE_ALIASES, RULE_IDS, parsePolicy, validate } from '../../src/engine/index.js';
+import { Policy, PolicyError, RULES, RULE_ALIASES, RULE_IDS, parsePolicy, validate } from '../../src/engine/index.js';
 import { remote, repositoryFile } from '../fixtures.js';
 
 const plainHttp = remote({ url: 'http://mcp-search:8080/mcp' });
@@ -152,5 +152,16 @@ namespaces:
     expect(ratcheting('legacy').has('header-syntax')).toBe(true);
     expect(ratcheting('legacy').has('header-unresolved-placeholder')).toBe(true);
     expect(ratcheting('legacy').has('credential-over-plaintext')).toBe(false);
+  });
+
+  it('asks for the schema check only where a rule reads it: in manifests, never at admission', () => {
+    const schemaRules = RULES.filter((rule) => rule.manifestOnly).map((rule) => rule.id);
+    expect(schemaRules.length).toBeGreaterThan(0);
+    const strict = parsePolicy(`rules:\n${schemaRules.map((id) => `  ${id}: deny`).join('\n')}\n`, 'policy.yaml');
+    const silent = parsePolicy(`rules:\n${schemaRules.map((id) => `  ${id}: { manifest: off }`).join('\n')}\n`, 'policy.yaml');
+    expect(Policy.builtIn().rules('manifest').checksSchema).toBe(true);
+    expect(Policy.builtIn().rules('admission').checksSchema).toBe(false);
+    expect(strict.rules('admission').checksSchema).toBe(false);
+    expect(silent.rules('manifest').checksSchema).toBe(false);
   });
 });

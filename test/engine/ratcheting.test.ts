@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, validate, type Verdict } from '../../src/engine/index.js';
-import { readExample, recordedReview, remote } from '../fixtures.js';
+import { INTERNAL_ERROR_RULE, parsePolicy, schemaDrift, validate, type Verdict } from '../../src/engine/index.js';
+import { mcpServer, readExample, recordedReview, remote } from '../fixtures.js';
 
 const labelled = (object: Record<string, unknown>, labels: Record<string, string>): Record<string, unknown> => ({
   ...object,
@@ -88,23 +88,30 @@ describe('schema drift at admission', () => {
   // A newer Muster's CRD has fields this webhook's schema does not (upstream PR #1144).
   const newer = remote({ auth: { type: 'oauth', authorizationServer: { issuer: 'https://auth.example.com', tokenEndpoint: 'https://auth.example.com/token' } } });
 
-  it('is never a denial or a warning at admission, but is reported as drift', () => {
+  it('is never a denial or a warning at admission, but is found as drift', () => {
     const verdict = validate(newer, { context: 'admission' });
     expect(verdict.allowed).toBe(true);
     expect([...verdict.denials, ...verdict.warnings, ...verdict.audits].map((finding) => finding.rule)).toEqual(['authorization-server-override']);
-    expect(verdict.drift).toEqual([{ path: 'spec.auth.authorizationServer.tokenEndpoint', unknownField: true }]);
+    expect(schemaDrift(newer)).toEqual([{ path: 'spec.auth.authorizationServer.tokenEndpoint', unknownField: true }]);
   });
 
   it('is a denial in Git, where a typo would be lost', () => {
     const verdict = validate(newer, { context: 'manifest' });
     expect(verdict.denials.map((finding) => `${finding.rule} ${finding.path}`)).toEqual(['unknown-field spec.auth.authorizationServer.tokenEndpoint']);
-    expect(verdict.drift).toEqual([]);
+  });
+
+  it('is not worked out while judging at admission: a schema check that cannot finish denies only a manifest', () => {
+    // The schema's name pattern overflows V8's backtracking stack on megabytes of `a.a.a...`.
+    const object = mcpServer({ type: 'stdio', command: 'x' }, { name: `${'a.'.repeat(3 * 1024 * 1024)}!` });
+    expect(validate(object, { context: 'admission' })).toMatchObject({ allowed: true, denials: [] });
+    expect(validate(object, { context: 'manifest' }).denials.map((finding) => finding.rule)).toEqual([INTERNAL_ERROR_RULE]);
+    expect(schemaDrift(object)).toEqual([]);
   });
 
   it('covers values the API server accepted and our schema refuses (a newer enum, a looser limit)', () => {
-    const verdict = validate(remote({ type: 'websocket', timeout: 600 }), { context: 'admission' });
-    expect(verdict.allowed).toBe(true);
-    expect(verdict.drift).toEqual([
+    const object = remote({ type: 'websocket', timeout: 600 });
+    expect(validate(object, { context: 'admission' }).allowed).toBe(true);
+    expect(schemaDrift(object)).toEqual([
       { path: 'spec.timeout', unknownField: false },
       { path: 'spec.type', unknownField: false },
     ]);

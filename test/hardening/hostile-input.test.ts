@@ -229,7 +229,9 @@ describe('specific hostile input', () => {
       () => JSON.stringify(admissionReview(remote({ url: 'http://tools.example.com/mcp', headers: { Authorization: `Bearer ${long(unit, MIB)}` } }))),
     ]),
     ['a 6 MiB header value', () => JSON.stringify(admissionReview(remote({ headers: { 'X-Tenant': long('tenant-') } })))],
-    // Denied with an internal-error finding: the schema's name pattern overflows V8's backtracking stack.
+    // The schema's name pattern overflows V8's backtracking stack on it: at admission the schema is
+    // not checked (a real API server refuses such a name before any webhook), and the drift check
+    // after the answer gives up on it; in a manifest it is denied with an internal-error finding.
     ['a 6 MiB metadata.name of dotted labels', () => JSON.stringify(admissionReview(mcpServer({ type: 'stdio', command: 'x' }, { name: `${long('a.')}!` }), { uid: `${RULE_ERROR_EXPECTED}-name`, name: 'dotted' }))],
     ['a 6 MiB header name', () => JSON.stringify(admissionReview(remote({ headers: { [long('X-')]: 'v' } })))],
     ['a 3 MiB name and a 3 MiB uid', () => JSON.stringify(admissionReview(remote(), { name: long('n').slice(0, LONG / 2), uid: long('u').slice(0, LONG / 2) }))],

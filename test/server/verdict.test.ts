@@ -82,6 +82,17 @@ describe('POST /v1/verdict', () => {
     expect((await post(app, placeholder, '?context=admission')).body).toEqual(admission.body);
   });
 
+  it('counts drift between the cluster CRD and the webhook schema in objects it judges for admission, not in manifests', async () => {
+    const { app, metrics, logs } = testApp();
+    // A field a newer Muster's CRD has: the reconciler read the object from the cluster.
+    const newer = remote({ tokenForwardingAudience: 'muster' });
+    expect((await post(app, newer, '?context=manifest')).body.denials.map((finding: { rule: string }) => finding.rule)).toEqual(['unknown-field']);
+    expect(logs().filter((line) => line.event === 'schema-drift')).toEqual([]);
+    expect((await post(app, newer)).body.allowed).toBe(true);
+    expect(metricValue((await metrics.exposition()).body, 'mcpserver_webhook_schema_drift_total{kind="unknown-field"}')).toBe(1);
+    expect(logs().filter((line) => line.event === 'schema-drift').map((line) => line.path)).toEqual(['spec.tokenForwardingAudience']);
+  });
+
   it('applies the policy of the object namespace, with its labels when the audit knows them', async () => {
     const policy = parsePolicy('namespaces:\n  - selector: {matchLabels: {tier: production}}\n    rules: {plaintext-url: deny}\n', 'tier.yaml');
     const plainHttp = (namespace: string) => mcpServer({ type: 'streamable-http', url: 'http://tools.vendor.example.com/mcp' }, { namespace });
