@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RATCHETED_MARK } from '../../src/admission/warnings.js';
 import { readExample } from '../fixtures.js';
 import type { ChildServer } from '../server/child-server.js';
 import { adminClients, createNamespace, createObject, endpoint, installCrd, MCPSERVER_CRD, mcpServerPath } from './cluster.js';
@@ -83,7 +84,7 @@ describe('the object that predates the webhook', () => {
   });
 });
 
-describe('metadata-only UPDATEs of it pass (these await ratcheting, issue 11)', () => {
+describe('metadata-only UPDATEs of it pass (ratcheting)', () => {
   it('a label', async () => {
     const answer = await patch('vendor-tools', mergePatch, { metadata: { labels: { team: 'platform' } } }, (before) =>
       withMetadata(before, { labels: { ...before.metadata.labels, team: 'platform' } }),
@@ -106,12 +107,13 @@ describe('metadata-only UPDATEs of it pass (these await ratcheting, issue 11)', 
 });
 
 describe('spec UPDATEs of it', () => {
-  it('pass when the problem it had stays as it was (awaits ratcheting, issue 11)', async () => {
+  it('pass when the problem it had stays as it was (ratcheting), with a warning that says it was already there', async () => {
     const answer = await patch('vendor-tools', mergePatch, { spec: { description: 'Vendor MCP server, token still to be filled in.' } }, (before) => ({
       ...before,
       spec: { ...before.spec, description: 'Vendor MCP server, token still to be filled in.' },
     }));
     expect(answer.status, answer.text).toBe(200);
+    expect(answer.warnings.filter((warning) => warning.includes(RATCHETED_MARK)).length, answer.warnings.join('\n')).toBeGreaterThan(0);
   });
 
   it('are refused when they add a problem', async () => {
