@@ -2,7 +2,7 @@ import type { V1Status } from '@kubernetes/client-node';
 import type { Finding, Verdict } from '../engine/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import { causeReason } from './cause-reasons.js';
-import { standaloneMessage, tagged } from '../report/finding-text.js';
+import { tagged, taggedStandaloneMessage } from '../report/finding-text.js';
 import type { AdmissionResponse } from './review.js';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import { admissionWarnings } from './warnings.js';
@@ -34,7 +34,7 @@ export function judgedResponse(uid: string, verdict: Verdict, name: string): Adm
 function invalidStatus(denials: readonly Finding[], name: string): V1Status {
   const { group, kind } = MCPSERVER_RESOURCE;
   // The engine orders findings by path, rule and message, so this text never flaps between syncs.
-  const problems = denials.map((finding) => tagged(standaloneMessage(finding), finding.rule));
+  const problems = denials.map(taggedStandaloneMessage);
   return {
     status: 'Failure',
     code: INVALID_CODE,

@@ -1,6 +1,6 @@
 import type { Finding } from '../engine/index.js';
 import { formatPath, type FieldPath } from '../engine/index.js';
-import { fitText, tagged, toPlainAscii } from '../report/finding-text.js';
+import { fitText, standaloneMessage, tagged, toPlainAscii } from '../report/finding-text.js';
 
 /**
  * The API server passes warnings to every client (kubectl prints `Warning: ...`) and asks for
@@ -31,7 +31,7 @@ export function admissionWarnings(findings: readonly Finding[]): string[] {
  */
 export function warningText(finding: Finding): string {
   const sentence = `${finding.summary}${finding.ratcheted ? ` ${RATCHETED_MARK}` : ''}`;
-  const line = (path: string): string => toPlainAscii(tagged(path ? `${path}: ${sentence}` : sentence, finding.rule));
+  const line = (path: string): string => toPlainAscii(tagged(standaloneMessage({ path, message: sentence }), finding.rule));
   const full = line(finding.path);
   if (full.length <= MAX_WARNING_LENGTH) return full;
   const keys = finding.field.filter((segment) => typeof segment === 'object').length;

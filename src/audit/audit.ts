@@ -1,4 +1,4 @@
-import { validate, type Fleet, type NamespaceInfo, type Policy, type SecretIndex, type ValidateOptions, type Verdict } from '../engine/index.js';
+import { objectMetadata, validate, type Fleet, type NamespaceInfo, type Policy, type SecretIndex, type ValidateOptions, type Verdict } from '../engine/index.js';
 import { objectIdentity, objectResult, summarize, type Report } from '../report/results.js';
 import type { Labels } from './cluster.js';
 
@@ -27,26 +27,25 @@ export function storedFleet(objects: readonly unknown[], secrets?: SecretIndex):
 
 /** The Secrets that exist, as the rule referenced-secret looks them up, from their metadata. */
 export function secretIndex(secrets: readonly unknown[]): SecretIndex {
-  const names = new Set(
-    secrets.map((secret) => {
-      const metadata = (secret as { metadata?: { name?: unknown; namespace?: unknown } } | null | undefined)?.metadata;
-      return `${String(metadata?.namespace)}/${String(metadata?.name)}`;
-    }),
-  );
-  return { has: (namespace, name) => names.has(`${namespace}/${name}`) };
+  return secretIndexOf(new Set(secrets.map(secretKey)));
 }
 
-/** True when an object names a Secret for its token exchange: only then are Secrets worth listing. */
-export function referencesSecrets(objects: readonly unknown[]): boolean {
-  return objects.some((object) => {
-    const exchange = (object as { spec?: { auth?: { tokenExchange?: { enabled?: unknown; clientCredentialsSecretRef?: unknown } } } } | null)?.spec?.auth?.tokenExchange;
-    return exchange?.enabled === true && exchange.clientCredentialsSecretRef !== undefined;
-  });
+/** A Secret's key in the set behind a SecretIndex: `namespace/name`, from its metadata. */
+export function secretKey(secret: unknown): string {
+  const { namespace, name } = objectMetadata(secret);
+  return keyOf(String(namespace), String(name));
 }
+
+/** The index over a set of secretKey()s, which may go on changing (a watch keeps it). */
+export function secretIndexOf(keys: ReadonlySet<string>): SecretIndex {
+  return { has: (namespace, name) => keys.has(keyOf(namespace, name)) };
+}
+
+const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 function storedId(object: unknown): string {
-  const metadata = (object as { metadata?: { uid?: unknown; name?: unknown; namespace?: unknown } } | null | undefined)?.metadata;
-  return typeof metadata?.uid === 'string' ? metadata.uid : `${String(metadata?.namespace)}/${String(metadata?.name)}`;
+  const { uid, namespace, name } = objectMetadata(object);
+  return uid ?? `${String(namespace)}/${String(name)}`;
 }
 
 /**

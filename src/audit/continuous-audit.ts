@@ -1,4 +1,4 @@
-import type { Fleet, NamespaceInfo, Policy } from '../engine/index.js';
+import { objectMetadata, type Fleet, type NamespaceInfo, type Policy } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
@@ -6,7 +6,7 @@ import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
 import { ViolationEvents, type JudgedObject } from './events.js';
 import { FailureLog } from './failure-log.js';
-import { FleetWatch, type WatchReports } from './fleet-watch.js';
+import { FleetWatch, watchReports, type WatchReports } from './fleet-watch.js';
 import type { ChangeType } from './informer.js';
 import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from './leader-election.js';
 import { NamespaceLabels } from './namespace-labels.js';
@@ -64,6 +64,7 @@ export class ContinuousAudit {
   private readonly timing: AuditTiming;
   private readonly stopping = new AbortController();
   private readonly failures: FailureLog;
+  private readonly watchReports: WatchReports;
   private readonly reportBackoff: Backoff;
   private running: Promise<void> | undefined;
 
@@ -85,6 +86,7 @@ export class ContinuousAudit {
   constructor(private readonly options: ContinuousAuditOptions) {
     this.timing = options.timing ?? DEFAULT_AUDIT_TIMING;
     this.failures = new FailureLog(options.logger);
+    this.watchReports = watchReports(options.metrics, this.failures);
     this.reportBackoff = new Backoff(this.timing.backoff);
   }
 
@@ -170,16 +172,6 @@ export class ContinuousAudit {
       `continuous audit started against ${connection.server}; the replica holding the Lease ${leaseNamespace}/${LEASE_NAME} writes PolicyReports and Events`,
     );
   }
-
-  /** What a watch tells besides its data: restarts to the metrics, failures to the log. */
-  private readonly watchReports: WatchReports = (resource) => {
-    const part = `watch ${resource}`;
-    return {
-      restarted: (reason) => this.options.metrics.auditWatchRestarts.inc({ resource, reason }),
-      failed: (error) => this.failures.failed(part, error.message),
-      succeeded: () => this.failures.succeeded(part),
-    };
-  };
 
   /** Writes happen only while this replica holds the Lease and is not stopping. */
   private mayWrite(): boolean {
@@ -406,8 +398,7 @@ export class ContinuousAudit {
 
 /** What identifies a stored MCPServer; undefined for anything that lacks it. */
 function identityOf(item: unknown): { uid: string; name: string; namespace: string; resourceVersion: string } | undefined {
-  const metadata = (item as { metadata?: Record<string, unknown> } | null | undefined)?.metadata;
-  const { uid, name, namespace, resourceVersion } = metadata ?? {};
-  if (typeof uid !== 'string' || typeof name !== 'string' || typeof namespace !== 'string') return undefined;
-  return { uid, name, namespace, resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '' };
+  const { uid, name, namespace, resourceVersion = '' } = objectMetadata(item);
+  if (uid === undefined || name === undefined || namespace === undefined) return undefined;
+  return { uid, name, namespace, resourceVersion };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE, type Finding } from '../engine/index.js';
-import { fitText, standaloneMessage, tagged, toPlainAscii } from '../report/finding-text.js';
+import { fitText, taggedStandaloneMessage, toPlainAscii } from '../report/finding-text.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { EVENTS, toClusterError, type ClusterConnection, type ClusterRequest } from './cluster.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
@@ -211,7 +211,7 @@ function eventName(object: JudgedObject, fingerprint: string): string {
  * order. Over 1 KiB, whole denials are kept while they fit and the rest are counted.
  */
 export function eventMessage(denials: readonly Finding[]): string {
-  const lines = denials.map((denial) => toPlainAscii(tagged(standaloneMessage(denial), denial.rule)));
+  const lines = denials.map((denial) => toPlainAscii(taggedStandaloneMessage(denial)));
   const more = (hidden: number): string => (hidden === 0 ? '' : `; and ${hidden} more (mcpserver-webhook audit lists them all)`);
   for (let shown = lines.length; shown > 0; shown--) {
     const text = `${lines.slice(0, shown).join('; ')}${more(lines.length - shown)}`;

@@ -1,11 +1,26 @@
-import type { Fleet, SecretIndex } from '../engine/index.js';
+import { objectMetadata, type Fleet } from '../engine/index.js';
+import type { WebhookMetrics } from '../telemetry/metrics.js';
 import type { WatchedResource } from '../telemetry/vocabulary.js';
+import type { FailureLog } from './failure-log.js';
+import { secretIndexOf, secretKey } from './audit.js';
 import type { BackoffOptions } from './backoff.js';
 import { listMCPServers, listSecretsMetadata, metadataOnly, MCPSERVERS, SECRETS, type ClusterConnection } from './cluster.js';
 import { Informer, type ChangeType, type InformerHandlers } from './informer.js';
 
 /** What a watch reports besides its data: restarts to the metrics, failures to the log. */
 export type WatchReports = (resource: WatchedResource) => Pick<InformerHandlers, 'restarted' | 'failed' | 'succeeded'>;
+
+/** Each watch's restarts counted by resource and reason; its failures logged once by `failures`, as the part `watch <resource>`. */
+export function watchReports(metrics: WebhookMetrics, failures: FailureLog): WatchReports {
+  return (resource) => {
+    const part = `watch ${resource}`;
+    return {
+      restarted: (reason) => metrics.auditWatchRestarts.inc({ resource, reason }),
+      failed: (error) => failures.failed(part, error.message),
+      succeeded: () => failures.succeeded(part),
+    };
+  };
+}
 
 export interface FleetWatchOptions {
   readonly connection: ClusterConnection;
@@ -93,21 +108,16 @@ export class FleetWatch {
     if (!this.serversSynced || (this.secretsInformer && !this.secretsSynced)) return undefined;
     this.current ??= {
       members: [...this.objects].map(([id, object]) => ({ id, object })),
-      ...(this.secretsInformer ? { secrets: this.secretIndex() } : {}),
+      ...(this.secretsInformer ? { secrets: secretIndexOf(this.secretNames) } : {}),
     };
     return this.current;
-  }
-
-  private secretIndex(): SecretIndex {
-    const names = this.secretNames;
-    return { has: (namespace, name) => names.has(`${namespace}/${name}`) };
   }
 
   /** Takes a (re)list; returns the objects that were deleted while the watch was down. */
   private replace(items: readonly unknown[]): unknown[] {
     const listed = new Map<string, unknown>();
     for (const item of items) {
-      const uid = uidOf(item);
+      const uid = objectMetadata(item).uid;
       if (uid !== undefined) listed.set(uid, item);
     }
     const gone = [...this.objects].filter(([uid]) => !listed.has(uid)).map(([, object]) => object);
@@ -119,7 +129,7 @@ export class FleetWatch {
 
   /** Applies one change; returns the object's version before it. */
   private change(type: ChangeType, item: unknown): unknown {
-    const uid = uidOf(item);
+    const uid = objectMetadata(item).uid;
     if (uid === undefined) return undefined;
     const previous = this.objects.get(uid);
     if (type === 'DELETED') this.objects.delete(uid);
@@ -129,12 +139,3 @@ export class FleetWatch {
   }
 }
 
-function uidOf(item: unknown): string | undefined {
-  const uid = (item as { metadata?: { uid?: unknown } } | null | undefined)?.metadata?.uid;
-  return typeof uid === 'string' ? uid : undefined;
-}
-
-function secretKey(item: unknown): string {
-  const metadata = (item as { metadata?: { name?: unknown; namespace?: unknown } } | null | undefined)?.metadata;
-  return `${String(metadata?.namespace)}/${String(metadata?.name)}`;
-}

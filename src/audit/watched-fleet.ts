@@ -4,7 +4,7 @@ import type { WebhookMetrics } from '../telemetry/metrics.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ClusterConnection } from './cluster.js';
 import { FailureLog } from './failure-log.js';
-import { FleetWatch, type WatchReports } from './fleet-watch.js';
+import { FleetWatch, watchReports } from './fleet-watch.js';
 import { connectWithBackoff } from './reconnect.js';
 
 export interface WatchedFleetOptions {
@@ -60,15 +60,7 @@ export class WatchedFleet {
     const connection = await connectWithBackoff(this.options.connect, this.failures, backoff, this.stopping.signal);
     if (!connection) return;
     const { metrics, logger, watchSecrets } = this.options;
-    const reports: WatchReports = (resource) => {
-      const part = `watch ${resource}`;
-      return {
-        restarted: (reason) => metrics.auditWatchRestarts.inc({ resource, reason }),
-        failed: (error) => this.failures.failed(part, error.message),
-        succeeded: () => this.failures.succeeded(part),
-      };
-    };
-    this.watch = new FleetWatch({ connection, backoff, secrets: watchSecrets, reports });
+    this.watch = new FleetWatch({ connection, backoff, secrets: watchSecrets, reports: watchReports(metrics, this.failures) });
     let announced = false;
     this.watch.start({
       synced: (objects) => {

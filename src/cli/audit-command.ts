@@ -1,5 +1,5 @@
-import { Policy, type SecretIndex } from '../engine/index.js';
-import { auditObjects, policyNeedsNamespaceLabels, referencesSecrets, secretIndex } from '../audit/audit.js';
+import { needsSecrets, Policy, type SecretIndex } from '../engine/index.js';
+import { auditObjects, policyNeedsNamespaceLabels, secretIndex } from '../audit/audit.js';
 import type { ClusterConnection, Labels } from '../audit/cluster.js';
 
 type ClusterModule = typeof import('../audit/cluster.js');
@@ -103,7 +103,7 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
       })
     ).items;
     if (objects.length > 0 && policyNeedsNamespaceLabels(policy)) namespaceLabels = await readNamespaceLabels(cluster, connection, parsed.namespace, io);
-    if (parsed.secrets && referencesSecrets(objects)) secrets = await readSecrets(cluster, connection, io);
+    if (parsed.secrets && objects.some((object) => needsSecrets(object))) secrets = await readSecrets(cluster, connection, io);
   } catch (error) {
     if (!(error instanceof cluster.ClusterError)) throw error;
     io.stderr.write(`mcpserver-webhook audit: ${error.message}\n`);

@@ -1,6 +1,6 @@
 import type { FieldPath } from './field-path.js';
 import type { MCPServerSchema } from './mcpserver-schema.js';
-import { isPlainObject } from './schema.js';
+import { objectMetadata } from './resource.js';
 import type { SpecView } from './spec-view.js';
 
 /**
@@ -56,14 +56,6 @@ export interface RelatedField {
   readonly field: FieldPath;
 }
 
-function metadataOf(object: unknown): { name: string | undefined; namespace: string } {
-  const metadata = isPlainObject(object) && isPlainObject(object.metadata) ? object.metadata : {};
-  return {
-    name: typeof metadata.name === 'string' ? metadata.name : undefined,
-    namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
-  };
-}
-
 interface NamespaceIndex {
   readonly peers: readonly Peer[];
   readonly groups: Map<string, Map<string, Peer[]>>;
@@ -77,7 +69,7 @@ function indexOf(fleet: Fleet, schema: MCPServerSchema): Map<string, NamespaceIn
   if (known?.schema === schema) return known.byNamespace;
   const byNamespace = new Map<string, NamespaceIndex>();
   for (const member of fleet.members) {
-    const { name, namespace } = metadataOf(member.object);
+    const { name, namespace = '' } = objectMetadata(member.object);
     if (name === undefined) continue;
     let entry = byNamespace.get(namespace);
     if (!entry) byNamespace.set(namespace, (entry = { peers: [], groups: new Map() }));
@@ -93,11 +85,11 @@ function indexOf(fleet: Fleet, schema: MCPServerSchema): Map<string, NamespaceIn
  * internal/mcpserver/api_adapter.go, giantswarm/muster), so servers in other namespaces never meet.
  */
 export function fleetView(fleet: Fleet, object: unknown, schema: MCPServerSchema): FleetView {
-  const self = metadataOf(object);
-  const index = indexOf(fleet, schema).get(self.namespace);
+  const { name, namespace = '' } = objectMetadata(object);
+  const index = indexOf(fleet, schema).get(namespace);
   return {
-    namespace: self.namespace,
-    name: self.name,
+    namespace,
+    name,
     ...(fleet.secrets ? { secrets: fleet.secrets } : {}),
     peersWhere(key, keyOf, value) {
       if (!index) return [];
@@ -106,11 +98,14 @@ export function fleetView(fleet: Fleet, object: unknown, schema: MCPServerSchema
         group = new Map();
         for (const peer of index.peers) {
           const groupKey = keyOf(peer);
-          if (groupKey !== undefined) group.set(groupKey, [...(group.get(groupKey) ?? []), peer]);
+          if (groupKey === undefined) continue;
+          const members = group.get(groupKey);
+          if (members) members.push(peer);
+          else group.set(groupKey, [peer]);
         }
         index.groups.set(key, group);
       }
-      return (group.get(value) ?? []).filter((peer) => peer.name !== self.name);
+      return (group.get(value) ?? []).filter((peer) => peer.name !== name);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { isPlainObject } from './schema.js';
+
 /** The resource this project guards, as the Kubernetes API names it: one place for every face. */
 export const MCPSERVER_RESOURCE = {
   group: 'muster.giantswarm.io',
@@ -5,3 +7,18 @@ export const MCPSERVER_RESOURCE = {
   kind: 'MCPServer',
   plural: 'mcpservers',
 } as const;
+
+/** What names a Kubernetes object: each field is undefined unless the object has it as a string. */
+export interface ObjectMetadata {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+/** The metadata that names any object (an MCPServer, a Secret, a list item), read without trusting its shape. */
+export function objectMetadata(object: unknown): ObjectMetadata {
+  const metadata = isPlainObject(object) && isPlainObject(object.metadata) ? object.metadata : {};
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return { name: text(metadata.name), namespace: text(metadata.namespace), uid: text(metadata.uid), resourceVersion: text(metadata.resourceVersion) };
+}

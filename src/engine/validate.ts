@@ -3,10 +3,12 @@ import { MCPServerSchema, type SchemaIssue } from './mcpserver-schema.js';
 import { formatPath } from './field-path.js';
 import { fleetView, type Fleet, type FleetView } from './fleet.js';
 import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
-import type { Subject } from './rule.js';
+import type { Rule, Subject } from './rule.js';
+import type { SpecView } from './spec-view.js';
+import { objectMetadata } from './resource.js';
 import { RULES } from './rules/index.js';
 import { isPlainObject } from './schema.js';
-import { buildVerdict, compareText, type Context, type SchemaDrift, type UnjudgedFinding, type Verdict } from './verdict.js';
+import { buildVerdict, compareText, type Context, type UnjudgedFinding, type Verdict } from './verdict.js';
 
 export interface ValidateOptions {
   readonly context: Context;
@@ -63,6 +65,16 @@ export function validate(object: unknown, options: ValidateOptions): Verdict {
 }
 
 /**
+ * At admission, a field the webhook's schema does not know, or a value it refuses, has passed the
+ * API server's own checks against the cluster's CRD: the CRD is newer than the webhook. Not the
+ * user's mistake, so not a finding; a signal for operators.
+ */
+export interface SchemaDrift {
+  readonly path: string;
+  readonly unknownField: boolean;
+}
+
+/**
  * What the schema refuses in an object the API server has accepted: at admission, where the
  * schema's rules do not run (the API server has checked the object against the cluster's own
  * CRD), each is drift between that CRD and ours (see Rule.manifestOnly). Kept apart from
@@ -82,6 +94,19 @@ export function schemaDrift(object: unknown, schema: MCPServerSchema = MCPServer
   }
 }
 
+/**
+ * Whether a rule that needs the Secrets has anything to look at in the object (a Secret reference):
+ * only then are the Secrets worth listing.
+ */
+export function needsSecrets(object: unknown, schema: MCPServerSchema = MCPServerSchema.builtIn()): boolean {
+  const spec = schema.view(object) ?? {};
+  return RULES.some((rule) => rule.needs === 'secrets' && concerns(rule, spec));
+}
+
+function concerns(rule: Rule, spec: SpecView): boolean {
+  return rule.concerns?.(spec) ?? true;
+}
+
 interface Judging {
   readonly table: RuleTable;
   readonly schema: MCPServerSchema;
@@ -96,15 +121,14 @@ interface Judged {
 
 function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging): Judged {
   if (holdsMoreValuesThan(object, MAX_VALUES)) {
-    const message = `the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check`;
-    return { findings: [{ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' }], unchecked: [] };
+    const finding = internalError(`the object holds more than ${MAX_VALUES} values (fields, list items and map entries), far more than an MCPServer needs, so it is denied without a check`);
+    return { findings: [finding], unchecked: [] };
   }
   const findings: UnjudgedFinding[] = [];
   const failed = (rule: string, error: unknown): void => {
     onRuleError?.(rule, error);
     // Fail closed: an object that could not be checked is not let through.
-    const message = `the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log`;
-    findings.push({ rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' });
+    findings.push(internalError(`the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log`));
   };
   // Only the schema's rules read the schema's own findings, and they check manifests only: at
   // admission the costliest part of judging (about 40% of a review cold) is not done at all.
@@ -127,7 +151,7 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     const action = table.actions.get(rule.id) ?? 'off';
     if (action === 'off') continue;
     if (rule.needs && (!fleet || (rule.needs === 'secrets' && !fleet.secrets))) {
-      if (rule.concerns?.(spec) ?? true) unchecked.push(rule.id);
+      if (concerns(rule, spec)) unchecked.push(rule.id);
       continue;
     }
     if (rule.needs && fleet) view ??= fleetView(fleet, object, schema);
@@ -143,6 +167,11 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
   return { findings, unchecked };
 }
 
+/** A denial of the object as a whole, for what kept it from being checked; short enough to be its own summary. */
+function internalError(message: string): UnjudgedFinding {
+  return { rule: INTERNAL_ERROR_RULE, field: [], message, summary: message, action: 'deny' };
+}
+
 /**
  * What an UPDATE's findings become when the old object had the same ones: a denial only warns
  * (where the policy ratchets the rule), and with the spec untouched nothing already shown is
@@ -152,11 +181,14 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
 function ratchet(findings: readonly UnjudgedFinding[], before: readonly UnjudgedFinding[], table: RuleTable, specUnchanged: boolean): UnjudgedFinding[] {
   const key = (finding: UnjudgedFinding): string => `${finding.rule}\u0000${formatPath(finding.field)}`;
   const existing = new Set(before.filter((finding) => finding.rule !== INTERNAL_ERROR_RULE).map(key));
-  return findings.map((finding) => {
+  return findings.map((finding): UnjudgedFinding => {
     if (!existing.has(key(finding))) return finding;
-    const ratcheted = finding.action === 'deny' && table.ratcheting.has(finding.rule);
-    const action = finding.action === 'deny' && !ratcheted ? 'deny' : specUnchanged ? 'audit' : finding.action === 'deny' ? 'warn' : finding.action;
-    return { ...finding, action, preexisting: true, ...(ratcheted ? { ratcheted: true } : {}) };
+    const denial = finding.action === 'deny';
+    // A rule the policy does not ratchet denies what was already there too.
+    if (denial && !table.ratcheting.has(finding.rule)) return { ...finding, preexisting: true };
+    // Already shown when the spec was written: a change that leaves it alone is not told again.
+    const action = specUnchanged ? 'audit' : denial ? 'warn' : finding.action;
+    return { ...finding, action, preexisting: true, ...(denial ? { ratcheted: true } : {}) };
   });
 }
 
@@ -173,9 +205,8 @@ function sameSpec(object: unknown, oldObject: unknown): boolean {
 }
 
 function namespaceOf(object: unknown): NamespaceInfo | undefined {
-  const metadata = isPlainObject(object) ? object.metadata : undefined;
-  const name = isPlainObject(metadata) ? metadata.namespace : undefined;
-  return typeof name === 'string' ? { name } : undefined;
+  const { namespace } = objectMetadata(object);
+  return namespace === undefined ? undefined : { name: namespace };
 }
 
 /** Counts without recursion (a value may be nested thousands deep) and stops past the limit. */

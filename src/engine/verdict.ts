@@ -37,16 +37,6 @@ export interface Finding {
   readonly related?: readonly RelatedField[];
 }
 
-/**
- * At admission, a field the webhook's schema does not know, or a value it refuses, has passed the
- * API server's own checks against the cluster's CRD: the CRD is newer than the webhook. Not the
- * user's mistake, so not a finding; a signal for operators.
- */
-export interface SchemaDrift {
-  readonly path: string;
-  readonly unknownField: boolean;
-}
-
 export interface Verdict {
   readonly allowed: boolean;
   readonly denials: readonly Finding[];

@@ -15,6 +15,11 @@ export function tagged(text: string, rule: string): string {
   return `${text} [${rule}]`;
 }
 
+/** `path: message [rule]`: a finding as one line that stands alone and names its rule. */
+export function taggedStandaloneMessage(finding: Pick<Finding, 'path' | 'message' | 'rule'>): string {
+  return tagged(standaloneMessage(finding), finding.rule);
+}
+
 /** Header names and URLs in messages come from the object and may hold any character. */
 export function toPlainAscii(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');

@@ -1,4 +1,4 @@
-import { formatPath, type Finding, type RelatedField, type Verdict } from '../engine/index.js';
+import { formatPath, objectMetadata, type Finding, type RelatedField, type Verdict } from '../engine/index.js';
 import { standaloneMessage } from './finding-text.js';
 
 /**
@@ -125,11 +125,8 @@ export function summarize(results: readonly ObjectResult[], extra: Partial<Summa
 
 /** `metadata.name` and `metadata.namespace`, or null where an object lacks them. */
 export function objectIdentity(object: unknown): Pick<ObjectResult, 'name' | 'namespace'> {
-  const metadata = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null | undefined)?.metadata;
-  return {
-    name: typeof metadata?.name === 'string' ? metadata.name : null,
-    namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : null,
-  };
+  const { name, namespace } = objectMetadata(object);
+  return { name: name ?? null, namespace: namespace ?? null };
 }
 
 /** `namespace/name`, or just the name, as kubectl users write it. */

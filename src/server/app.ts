@@ -86,7 +86,7 @@ function webhookRoutes(deps: AppDependencies): RouteTable {
       const judged = judgeReview(body, deps);
       return { answer: judged.answer, record: (answeredAt) => recordDecision(judged, receivedAt, answeredAt, deps) };
     }),
-    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => ({ answer: answerVerdict(body, query, deps) })),
+    [VERDICT_PATH]: jsonRoute(deps, MAX_VERDICT_BODY_BYTES, 'MCPServer', (body, query) => answerVerdict(body, query, deps)),
     ...operationsRoutes(deps),
   };
 }

@@ -40,7 +40,7 @@ export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies):
   const { policy, metrics, logger, namespaceInfo } = deps;
   const fleet = deps.fleet?.();
   const { object, context, namespace, oldObject, logFields } = request;
-  const verdict = validate(object, {
+  return validate(object, {
     context,
     policy: policy(),
     ...(namespace ? { namespace: namespaceInfo?.(namespace) ?? { name: namespace } } : {}),
@@ -52,7 +52,6 @@ export function judgeForRequest(request: JudgeRequest, deps: JudgeDependencies):
       logger.error({ event: 'rule-error', rule, ...logFields, error: errorFieldsWithoutInput(error) }, `rule ${rule} failed; the object was denied`);
     },
   });
-  return verdict;
 }
 
 /** Paths logged at most; past it, drift is only counted (a stream of made-up fields cannot grow memory). */

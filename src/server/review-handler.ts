@@ -1,11 +1,10 @@
-import { isPlainObject } from '../engine/schema.js';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from '../admission/review.js';
 import { allowedWithoutCheck, judgedResponse } from '../admission/response.js';
 import { triage } from '../admission/triage.js';
 import { logDecision } from './decision-log.js';
 import { judgeForRequest, type JudgeDependencies } from './judge.js';
 import type { Decision } from '../telemetry/metrics.js';
-import type { Verdict } from '../engine/index.js';
+import { objectMetadata, type Verdict } from '../engine/index.js';
 
 /**
  * Answers one AdmissionReview: the only place where the admission protocol, the engine, the
@@ -96,8 +95,5 @@ export function recordDecision(judged: JudgedReview, receivedAt: bigint, answere
 
 /** The name in the request, or in the object (a CREATE may carry it only there). */
 function objectName(request: AdmissionRequest): string {
-  if (request.name) return request.name;
-  const metadata = isPlainObject(request.object) ? request.object.metadata : undefined;
-  const name = isPlainObject(metadata) ? metadata.name : undefined;
-  return typeof name === 'string' ? name : '';
+  return request.name || (objectMetadata(request.object).name ?? '');
 }

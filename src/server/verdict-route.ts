@@ -1,4 +1,4 @@
-import { CONTEXTS, type Context } from '../engine/index.js';
+import { CONTEXTS, objectMetadata, type Context } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
 import { verdictResult, type VerdictResult } from '../report/results.js';
 import { RequestError } from './json-body.js';
@@ -13,16 +13,15 @@ export const MAX_VERDICT_BODY_BYTES = 3 * 1024 * 1024;
  * `POST /v1/verdict?context=admission|manifest` with an MCPServer as the body: the engine's
  * verdict in the result contract of `validate --output json`, for the reconciler to set a
  * condition from. Any JSON object gets a verdict (an invalid MCPServer is denied, with reasons);
- * only a body that is no object, or an unknown context, is a 400 (a RequestError).
+ * only a body that is no object, or an unknown context, is a 400 (a RequestError). In the
+ * admission context, `record` looks for schema drift in the body once the answer has left.
  */
-export function answerVerdict(body: unknown, query: string, deps: JudgeDependencies): VerdictResult {
+export function answerVerdict(body: unknown, query: string, deps: JudgeDependencies): { readonly answer: VerdictResult; readonly record?: () => void } {
   const contexts = new URLSearchParams(query).getAll('context');
   const context = contexts.length === 0 ? 'admission' : contexts.length === 1 ? contexts[0] : undefined;
   if (!CONTEXTS.includes(context as Context)) throw new RequestError(400, `context must be one of ${CONTEXTS.join(', ')}`);
   if (!isPlainObject(body)) throw new RequestError(400, 'the body must be a JSON object: an MCPServer');
-  const metadata = isPlainObject(body.metadata) ? body.metadata : {};
-  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
-  const name = typeof metadata.name === 'string' ? metadata.name : undefined;
+  const { namespace, name } = objectMetadata(body);
   const verdict = judgeForRequest({ object: body, context: context as Context, namespace, logFields: { request: 'verdict', namespace, name } }, deps);
   const decision = verdict.allowed ? 'allowed' : 'denied';
   deps.metrics.verdictRequests.inc({ decision });
@@ -32,7 +31,6 @@ export function answerVerdict(body: unknown, query: string, deps: JudgeDependenc
     `verdict ${decision} for ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`,
   );
   // An object the reconciler read from the cluster passed the cluster's CRD: what our schema
-  // refuses in it is drift, as at admission.
-  if (context === 'admission') deps.drift.observe(body);
-  return verdictResult(verdict);
+  // refuses in it is drift, looked for after the answer, as at admission.
+  return { answer: verdictResult(verdict), ...(context === 'admission' ? { record: () => deps.drift.observe(body) } : {}) };
 }

@@ -7,8 +7,6 @@ const LEVELS = { deny: 'error', warn: 'warning', audit: 'note', off: 'none' } as
 /**
  * SARIF 2.1.0, so code scanning puts each finding on the line of the offending field in the
  * pull request. Audit-only findings are not reported: they are records, not review comments.
- */
-/**
  * `rulesUrl` is where docs/rules.md is read (its sections are named by rule ID): each rule's
  * helpUri points at its section, so code scanning links a finding to its rule.
  */

@@ -1,7 +1,13 @@
 import type { RuleFinding, Rule } from '../rule.js';
+import type { SpecView } from '../spec-view.js';
 import { tokenExchangeEnabled } from './facts.js';
 
 const REF = ['spec', 'auth', 'tokenExchange', 'clientCredentialsSecretRef'] as const;
+
+/** The Secret reference Muster reads: only while token exchange is enabled. */
+function secretRef(spec: SpecView) {
+  return tokenExchangeEnabled(spec) ? spec.auth?.tokenExchange?.clientCredentialsSecretRef : undefined;
+}
 
 /**
  * Muster reads the client credentials for a token exchange from this Secret only when a user
@@ -16,10 +22,10 @@ export const referencedSecret: Rule = {
   fix: 'Create the Secret (keys client-id and client-secret unless clientIdKey and clientSecretKey say otherwise), or fix its name and namespace.',
   defaults: { manifest: 'off', admission: 'warn' },
   needs: 'secrets',
-  concerns: (spec) => Boolean(spec.auth?.tokenExchange?.clientCredentialsSecretRef) && tokenExchangeEnabled(spec),
+  concerns: (spec) => secretRef(spec) !== undefined,
   check: ({ spec, fleet }) => {
-    const ref = spec.auth?.tokenExchange?.clientCredentialsSecretRef;
-    if (!fleet?.secrets || !ref?.name || !tokenExchangeEnabled(spec)) return [];
+    const ref = secretRef(spec);
+    if (!fleet?.secrets || !ref?.name) return [];
     const namespace = ref.namespace || fleet.namespace || 'default';
     const findings: RuleFinding[] = [];
     if (!fleet.secrets.has(namespace, ref.name)) {
