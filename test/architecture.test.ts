@@ -10,9 +10,10 @@ import { repositoryFile } from './fixtures.js';
  * without the ones above it. Each folder's README.md says the same in its first paragraph.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  cli: ['server', 'audit', 'admission', 'report', 'telemetry', 'engine'],
+  cli: ['server', 'audit', 'cluster', 'admission', 'report', 'telemetry', 'engine'],
   server: ['admission', 'report', 'telemetry', 'engine'],
-  audit: ['admission', 'report', 'telemetry', 'engine'],
+  audit: ['cluster', 'admission', 'report', 'telemetry', 'engine'],
+  cluster: ['telemetry', 'engine'],
   admission: ['report', 'telemetry', 'engine'],
   report: ['engine'],
   telemetry: ['engine'],

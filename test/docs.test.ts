@@ -11,7 +11,7 @@ import { dirname, join, normalize } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as engine from '../src/engine/index.js';
-import { RULES, validate } from '../src/engine/index.js';
+import { Fleet, RULES, validate } from '../src/engine/index.js';
 import { httpsCall, startChildServer } from './server/child-server.js';
 import { repositoryFile } from './fixtures.js';
 
@@ -280,7 +280,7 @@ describe('where-mistakes-are-caught.md', () => {
     for (const [file, { by, detail }] of [...documented, ...added]) {
       if (!by.startsWith('the webhook')) continue;
       // As the webhook judges when it watches Secrets (none exist here) and sees no other MCPServer.
-      const verdict = validate(load(read(`examples/invalid/${file}`)), { context: 'admission', fleet: { members: [], secrets: { has: () => false } } });
+      const verdict = validate(load(read(`examples/invalid/${file}`)), { context: 'admission', fleet: new Fleet([], { has: () => false }) });
       const named = new Set([...detail.matchAll(/`([a-z-]+)`/g)].map((match) => match[1]!));
       const denying = new Set(verdict.denials.map((finding) => finding.rule));
       expect(by, file).toBe(denying.size > 0 ? 'the webhook: denied' : 'the webhook: warning');

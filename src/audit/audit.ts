@@ -1,6 +1,6 @@
-import { objectMetadata, validate, type Fleet, type NamespaceInfo, type Policy, type SecretIndex, type ValidateOptions, type Verdict } from '../engine/index.js';
+import { Fleet, objectMetadata, validate, type NamespaceInfo, type Policy, type SecretIndex, type ValidateOptions, type Verdict } from '../engine/index.js';
 import { objectIdentity, objectResult, summarize, type Report } from '../report/results.js';
-import type { Labels } from './cluster.js';
+import type { Labels } from '../cluster/connection.js';
 
 /** The context an object already in the cluster is judged in: as if it were written now. */
 export const STORED_OBJECT_CONTEXT = 'admission';
@@ -22,26 +22,11 @@ export function judgeStoredObject(
 
 /** The stored objects as a fleet: each known by its uid, else by its namespace and name. */
 export function storedFleet(objects: readonly unknown[], secrets?: SecretIndex): Fleet {
-  return { members: objects.map((object) => ({ id: storedId(object), object })), ...(secrets ? { secrets } : {}) };
+  return new Fleet(
+    objects.map((object) => ({ id: storedId(object), object })),
+    secrets,
+  );
 }
-
-/** The Secrets that exist, as the rule referenced-secret looks them up, from their metadata. */
-export function secretIndex(secrets: readonly unknown[]): SecretIndex {
-  return secretIndexOf(new Set(secrets.map(secretKey)));
-}
-
-/** A Secret's key in the set behind a SecretIndex: `namespace/name`, from its metadata. */
-export function secretKey(secret: unknown): string {
-  const { namespace, name } = objectMetadata(secret);
-  return keyOf(String(namespace), String(name));
-}
-
-/** The index over a set of secretKey()s, which may go on changing (a watch keeps it). */
-export function secretIndexOf(keys: ReadonlySet<string>): SecretIndex {
-  return { has: (namespace, name) => keys.has(keyOf(namespace, name)) };
-}
-
-const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 function storedId(object: unknown): string {
   const { uid, namespace, name } = objectMetadata(object);
@@ -56,8 +41,10 @@ function storedId(object: unknown): string {
 export function auditObjects(objects: readonly unknown[], policy: Policy, namespaceLabels: ReadonlyMap<string, Labels> = new Map(), secrets?: SecretIndex): Report {
   // What was listed is the fleet: a conflict between two stored objects is reported on both.
   const fleet = storedFleet(objects, secrets);
-  const byId = new Map(fleet.members.map((member) => [member.id, member.object]));
-  const memberOf = (id: string) => (byId.has(id) ? { identity: objectIdentity(byId.get(id)) } : undefined);
+  const memberOf = (id: string) => {
+    const member = fleet.get(id);
+    return member === undefined ? undefined : { identity: objectIdentity(member) };
+  };
   const unchecked: string[] = [];
   const results = objects.map((object) => {
     const identity = objectIdentity(object);

@@ -1,25 +1,26 @@
-import { objectMetadata, type Fleet, type NamespaceInfo, type Policy } from '../engine/index.js';
+import { affectedPeers, objectMetadata, type Finding, type Fleet, type NamespaceInfo, type Policy } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
-import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { POLICY_REPORTS, toClusterError, type ClusterConnection } from './cluster.js';
-import { ViolationEvents, type JudgedObject } from './events.js';
-import { FailureLog } from './failure-log.js';
-import { FleetWatch, watchReports, type WatchReports } from './fleet-watch.js';
-import type { ChangeType } from './informer.js';
-import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from './leader-election.js';
-import { NamespaceLabels } from './namespace-labels.js';
-import { objectResults, type UnstampedResult } from './policy-report.js';
-import { CRD_MISSING, PolicyReportWriter } from './policy-report-writer.js';
-import { connectWithBackoff } from './reconnect.js';
 import type { AuditTrigger } from '../telemetry/vocabulary.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from '../cluster/backoff.js';
+import type { ClusterConnection } from '../cluster/connection.js';
+import { FailureLog } from '../cluster/failure-log.js';
+import { FleetCache, watchReports, type WatchReports } from '../cluster/fleet-cache.js';
+import type { ChangeType } from '../cluster/informer.js';
+import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from '../cluster/leader-election.js';
+import { NamespaceLabels } from '../cluster/namespace-labels.js';
+import { RateLimiter, type RateLimit } from '../cluster/rate-limiter.js';
+import { connectWithBackoff } from '../cluster/reconnect.js';
+import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
+import { ViolationEvents, type JudgedObject } from './events.js';
+import { objectOutcome, type ObjectOutcome } from './policy-report.js';
+import { ReportQueue } from './report-queue.js';
 
 export interface AuditTiming {
   readonly lease: LeaseTiming;
   /** For every retry: the watches, the connection, failed writes. */
   readonly backoff: BackoffOptions;
-  /** How long changes are gathered before reports are written: a relist of many objects makes one write per namespace. */
+  /** How long changes are gathered before reports are written: a relist of many objects starts its writes at once. */
   readonly reportDelayMs: number;
   /** While the PolicyReport CRD is missing, how often it is looked for again. */
   readonly crdRecheckMs: number;
@@ -27,7 +28,21 @@ export interface AuditTiming {
 
 export const DEFAULT_AUDIT_TIMING: AuditTiming = { lease: DEFAULT_LEASE_TIMING, backoff: DEFAULT_BACKOFF, reportDelayMs: 1000, crdRecheckMs: 60_000 };
 
+/**
+ * The audit's writes (reports and events) a second, and at once. client-go's defaults (5 and 10)
+ * are for a controller that writes now and then; a first pass writes a report per MCPServer, and
+ * at these rates 10,000 take about 30 s. The API server's priority and fairness still orders
+ * them behind the requests that matter more (docs/operations.md tells how to lower them).
+ */
+export const DEFAULT_WRITE_LIMIT: RateLimit = { qps: 400, burst: 400 };
+
 export const LEASE_NAME = 'mcpserver-webhook-audit';
+
+/**
+ * How long judging may hold the event loop before it lets admission in: reviews wait at most
+ * about this long behind the audit, which judges thousands of objects on a first pass.
+ */
+const JUDGING_SLICE_MS = 2;
 
 export interface ContinuousAuditOptions {
   /** Finds the credentials; a ClusterError is logged and retried with backoff. */
@@ -43,51 +58,53 @@ export interface ContinuousAuditOptions {
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   readonly timing?: AuditTiming;
+  /** The client-side limit on the audit's writes; DEFAULT_WRITE_LIMIT when absent. */
+  readonly writeLimit?: RateLimit;
 }
 
-/** One MCPServer as last judged. */
+/** One MCPServer as last judged: what its event and its report say. */
 interface Evaluation extends JudgedObject {
-  readonly results: readonly UnstampedResult[];
-  /** The results as text: when it changes, so does the namespace's report. */
-  readonly resultsKey: string;
+  readonly outcome: ObjectOutcome;
+  /** When the outcome last changed, in seconds since the epoch: every result's timestamp. */
+  readonly sinceSeconds: number;
 }
+
+const NO_DENIALS: readonly Finding[] = [];
 
 /**
- * Judges the MCPServers already in the cluster, and goes on judging them: a watch brings every
- * change, and a policy reload or a change of namespace labels has every object judged again.
- * Every replica watches and judges (cheap, and it keeps the namespace labels for admission and
- * the violation metrics current); only the replica that holds the Lease writes a PolicyReport per
- * namespace and an Event per violation. Best effort: whatever fails is logged once and retried
- * with backoff, and admission never waits for any of it.
+ * Judges the MCPServers already in the cluster, and goes on judging them: the fleet cache's watch
+ * brings every change, and a policy reload or a change of namespace labels has every object
+ * judged again. Every replica watches and judges (cheap, and it keeps the fleet view, the
+ * namespace labels and the violation metrics current for admission); only the replica that holds
+ * the Lease writes a PolicyReport per MCPServer and an Event per violation. Judging is done in
+ * slices of a few milliseconds, so that admission never waits long behind a first pass over
+ * thousands of objects; a change judges the object and only the others it can affect (its family,
+ * its tool name space). Best effort: whatever fails is logged once and retried with backoff.
  */
 export class ContinuousAudit {
   private readonly timing: AuditTiming;
   private readonly stopping = new AbortController();
   private readonly failures: FailureLog;
   private readonly watchReports: WatchReports;
-  private readonly reportBackoff: Backoff;
+  private readonly limiter: RateLimiter;
   private running: Promise<void> | undefined;
 
-  private cluster: { connection: ClusterConnection; fleet: FleetWatch; elector: LeaderElector; writer: PolicyReportWriter; events: ViolationEvents } | undefined;
+  private cluster: { connection: ClusterConnection; cache: FleetCache; elector: LeaderElector; reports: ReportQueue; events: ViolationEvents } | undefined;
   private namespaceLabels: NamespaceLabels | undefined;
 
-  /** By uid: each MCPServer as last judged (the fleet watch keeps them as last seen). */
+  /** By uid: each MCPServer as last judged (the fleet cache keeps them as last seen). */
   private readonly evaluations = new Map<string, Evaluation>();
-  /** Namespaces whose report may need a write, while this replica leads. */
-  private readonly dirty = new Set<string>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private crdMissing = false;
-  /** The rules that have a violation series, per namespace, to remove those that went away. */
-  private readonly violationSeries = new Map<string, Set<string>>();
-  /** Whether a first list has arrived, to look once for reports left behind. */
-  private listedOnce = false;
+  private readonly violations: ViolationCounts;
+  /** The MCPServers waiting to be judged, by uid, judged a slice at a time. */
+  private readonly toJudge = new Set<string>();
+  private judging: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: ContinuousAuditOptions) {
     this.timing = options.timing ?? DEFAULT_AUDIT_TIMING;
     this.failures = new FailureLog(options.logger);
     this.watchReports = watchReports(options.metrics, this.failures);
-    this.reportBackoff = new Backoff(this.timing.backoff);
+    this.limiter = new RateLimiter(options.writeLimit ?? DEFAULT_WRITE_LIMIT);
+    this.violations = new ViolationCounts(options.metrics);
   }
 
   /** Returns at once: connecting, listing and electing go on in the background. */
@@ -102,12 +119,7 @@ export class ContinuousAudit {
 
   /** The MCPServers of the cluster, for the rules across objects; undefined until the watch has synced. */
   fleet(): Fleet | undefined {
-    return this.cluster?.fleet.fleet();
-  }
-
-  /** True once the first list arrived: before that, an empty picture is not the truth. */
-  private get synced(): boolean {
-    return this.cluster?.fleet.synced ?? false;
+    return this.cluster?.cache.fleet();
   }
 
   /** The policy changed: every object is judged by the new one. */
@@ -122,13 +134,13 @@ export class ContinuousAudit {
   /** Stops watching and writing, and releases the Lease when this replica holds it. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    clearTimeout(this.flushTimer);
+    if (this.judging) clearImmediate(this.judging);
     await this.running;
     const cluster = this.cluster;
     if (!cluster) return;
-    await Promise.all([cluster.fleet.stop(), this.namespaceLabels?.stop()]);
+    await Promise.all([cluster.cache.stop(), this.namespaceLabels?.stop()]);
     // Writes in flight finish before the Lease goes, so that no write follows the hand-over.
-    await Promise.allSettled([this.flushing, cluster.events.idle()]);
+    await Promise.allSettled([cluster.reports.stop(), cluster.events.idle()]);
     await cluster.elector.stop();
     this.options.metrics.auditLeader.set(0);
   }
@@ -136,15 +148,30 @@ export class ContinuousAudit {
   private async run(): Promise<void> {
     const connection = await connectWithBackoff(this.options.connect, this.failures, this.timing.backoff, this.stopping.signal);
     if (!connection) return;
-    const { identity, leaseNamespace, metrics } = this.options;
+    const { identity, leaseNamespace, metrics, logger } = this.options;
+    const mayWrite = (): boolean => this.mayWrite();
     this.cluster = {
       connection,
-      fleet: new FleetWatch({ connection, backoff: this.timing.backoff, secrets: this.options.watchSecrets ?? false, reports: this.watchReports }),
-      writer: new PolicyReportWriter(connection),
+      cache: new FleetCache({ connection, backoff: this.timing.backoff, secrets: this.options.watchSecrets ?? false, reports: this.watchReports }),
+      reports: new ReportQueue({
+        connection,
+        limiter: this.limiter,
+        mayWrite,
+        subject: (uid) => this.evaluations.get(uid),
+        subjects: () => this.evaluations.keys(),
+        exists: (uid) => this.cluster?.cache.get(uid) !== undefined,
+        failures: this.failures,
+        metrics,
+        logger,
+        backoff: this.timing.backoff,
+        delayMs: this.timing.reportDelayMs,
+        crdRecheckMs: this.timing.crdRecheckMs,
+      }),
       events: new ViolationEvents({
         connection,
         identity,
-        mayWrite: () => this.mayWrite(),
+        mayWrite,
+        throttle: () => this.limiter.take(this.stopping.signal),
         failures: this.failures,
         onWriteError: (error) => metrics.auditWriteErrors.inc({ resource: 'events', error }),
         backoff: this.timing.backoff,
@@ -162,12 +189,12 @@ export class ContinuousAudit {
       }),
     };
     this.watchNamespaceLabelsIfNeeded();
-    this.cluster.fleet.start({
-      synced: (_objects, gone) => this.guard(() => this.listed(gone)),
+    this.cluster.cache.start({
+      synced: (fleet, gone) => this.guard(() => this.listed(fleet, gone)),
       changed: (type, item, previous) => this.guard(() => this.changed(type, item, previous)),
     });
     this.cluster.elector.start();
-    this.options.logger.info(
+    logger.info(
       { event: 'audit-started', server: connection.server, identity, lease: `${leaseNamespace}/${LEASE_NAME}` },
       `continuous audit started against ${connection.server}; the replica holding the Lease ${leaseNamespace}/${LEASE_NAME} writes PolicyReports and Events`,
     );
@@ -196,108 +223,113 @@ export class ContinuousAudit {
   }
 
   /** After each (re)list; `gone`: the objects deleted while the watch was down. */
-  private listed(gone: readonly unknown[]): void {
-    const firstList = !this.listedOnce;
-    this.listedOnce = true;
-    this.judgeAll('list', gone.map((object) => this.forget(identityOf(object)?.uid)));
-    if (firstList && this.mayWrite()) void this.findReportsLeftBehind();
+  private listed(fleet: Fleet, gone: readonly unknown[]): void {
+    for (const object of gone) this.forget(objectMetadata(object).uid);
+    this.options.logger.info({ event: 'audit-synced', mcpservers: fleet.size }, `continuous audit listed ${fleet.size} MCPServers; judging them`);
+    this.judgeAll('list');
   }
 
   /**
-   * One object changed: its whole namespace is judged again, since the rules across objects
-   * (a family, a tool prefix) may see the others differently now.
+   * One object changed: it is judged again, and so are the others whose verdict it can change,
+   * those that shared a group with it before the change or share one after (a family, a tool
+   * name space). No other object's verdict depends on it.
    */
   private changed(type: ChangeType, item: unknown, previous: unknown): void {
-    const identity = identityOf(item);
-    if (!identity) return;
-    const forgotten = type === 'DELETED' ? this.forget(identity.uid) : undefined;
-    const namespaces = new Set([identity.namespace, identityOf(previous)?.namespace].filter((namespace): namespace is string => namespace !== undefined));
-    this.settle([forgotten, ...[...namespaces].flatMap((namespace) => this.judgeObjectsOf(namespace))]);
+    const cache = this.cluster?.cache;
+    const uid = objectMetadata(item).uid;
+    if (!cache || uid === undefined) return;
+    const affected = affectedPeers(cache.members, item);
+    if (previous !== undefined) for (const peer of affectedPeers(cache.members, previous)) affected.add(peer);
+    if (type === 'DELETED') this.forget(uid);
+    else affected.add(uid);
+    this.enqueue(affected);
   }
 
-  private forget(uid: string | undefined): string | undefined {
-    if (uid === undefined) return undefined;
-    this.cluster?.events.forget(uid);
-    const evaluation = this.evaluations.get(uid);
+  private forget(uid: string | undefined): void {
+    const evaluation = uid === undefined ? undefined : this.evaluations.get(uid);
+    if (uid === undefined || !evaluation) return;
     this.evaluations.delete(uid);
-    return evaluation?.namespace;
+    this.toJudge.delete(uid);
+    this.violations.change(evaluation, undefined);
+    this.cluster?.events.forget(uid);
+    this.cluster?.reports.removed(uid, evaluation.namespace);
   }
 
-  /** `alsoChanged`: namespaces that changed otherwise (objects gone), settled with the rest. */
-  private judgeAll(trigger: AuditTrigger, alsoChanged: readonly (string | undefined)[] = []): void {
-    if (!this.synced || !this.cluster) return;
+  private judgeAll(trigger: AuditTrigger): void {
+    const cache = this.cluster?.cache;
+    if (!cache?.synced) return;
     this.options.metrics.auditCycles.inc({ trigger });
-    this.settle([...alsoChanged, ...[...this.cluster.fleet.all.keys()].map((uid) => this.judge(uid))]);
+    this.enqueue(cache.members.ids());
   }
 
   private judgeNamespace(namespace: string): void {
-    this.settle(this.judgeObjectsOf(namespace));
+    const uids = [...this.evaluations.values()].filter((evaluation) => evaluation.namespace === namespace).map((evaluation) => evaluation.uid);
+    this.enqueue(uids);
   }
 
-  /** Judges every object of a namespace; returns the namespace for each whose report changed. */
-  private judgeObjectsOf(namespace: string): (string | undefined)[] {
-    const all = this.cluster?.fleet.all ?? new Map<string, unknown>();
-    return [...all].filter(([, object]) => identityOf(object)?.namespace === namespace).map(([uid]) => this.judge(uid));
+  private enqueue(uids: Iterable<string>): void {
+    for (const uid of uids) this.toJudge.add(uid);
+    this.judging ??= setImmediate(() => this.judgeSlice());
   }
 
-  /** Judges one object; returns its namespace when what its report says has changed. */
-  private judge(uid: string): string | undefined {
-    const object = this.cluster?.fleet.all.get(uid);
-    const identity = identityOf(object);
-    if (!identity) return undefined;
+  /** Judges for a slice of time, then lets the event loop serve what waits (admission first). */
+  private judgeSlice(): void {
+    this.judging = undefined;
+    if (this.stopping.signal.aborted) return;
+    const deadline = performance.now() + JUDGING_SLICE_MS;
+    for (const uid of this.toJudge) {
+      this.toJudge.delete(uid);
+      this.guard(() => this.judge(uid));
+      if (performance.now() >= deadline) break;
+    }
+    if (this.toJudge.size > 0) this.judging = setImmediate(() => this.judgeSlice());
+  }
+
+  /** Judges one object, and passes what changed on to the metrics, the events and its report. */
+  private judge(uid: string): void {
+    const cluster = this.cluster;
+    const object = cluster?.cache.get(uid);
+    const { name, namespace, resourceVersion = '' } = objectMetadata(object);
+    if (!cluster || name === undefined || namespace === undefined) return;
     const { metrics, logger } = this.options;
     const policy = this.options.policy();
-    const namespace = this.namespaceInfo(identity.namespace);
+    const namespaceInfo = this.namespaceInfo(namespace);
     const failedRules = new Set<string>();
-    const verdict = judgeStoredObject(object, policy, namespace, this.fleet(), (rule, error) => {
+    const verdict = judgeStoredObject(object, policy, namespaceInfo, this.fleet(), (rule, error) => {
       failedRules.add(rule);
       metrics.ruleErrors.inc({ rule });
       logger.error(
-        { event: 'rule-error', rule, namespace: identity.namespace, name: identity.name, error: errorFieldsWithoutInput(error) },
-        `rule ${rule} failed on ${identity.namespace}/${identity.name} in the continuous audit`,
+        { event: 'rule-error', rule, namespace, name, error: errorFieldsWithoutInput(error) },
+        `rule ${rule} failed on ${namespace}/${name} in the continuous audit`,
       );
     });
-    const results = objectResults({ ...identity, verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, namespace), failedRules });
-    const evaluation: Evaluation = { ...identity, denials: verdict.denials, results, resultsKey: JSON.stringify(results) };
+    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, namespaceInfo), failedRules });
     const previous = this.evaluations.get(uid);
+    const unchanged = previous?.outcome.hash === outcome.hash;
+    const evaluation: Evaluation = {
+      uid,
+      name,
+      namespace,
+      resourceVersion,
+      denials: verdict.denials.length > 0 ? verdict.denials : NO_DENIALS,
+      outcome,
+      sinceSeconds: unchanged ? previous.sinceSeconds : Math.floor(Date.now() / 1000),
+    };
     this.evaluations.set(uid, evaluation);
-    if (this.mayWrite()) this.cluster?.events.observe(evaluation);
-    return previous?.resultsKey === evaluation.resultsKey ? undefined : identity.namespace;
-  }
-
-  /** After judging: the metrics of the namespaces that changed, and their reports when leading. */
-  private settle(changed: readonly (string | undefined)[]): void {
-    const namespaces = new Set(changed.filter((namespace): namespace is string => namespace !== undefined));
-    for (const namespace of namespaces) this.countViolations(namespace);
+    this.violations.change(previous, evaluation);
     if (!this.mayWrite()) return;
-    for (const namespace of namespaces) this.dirty.add(namespace);
-    this.scheduleFlush(this.timing.reportDelayMs);
-  }
-
-  private countViolations(namespace: string): void {
-    const counts = new Map<string, number>();
-    for (const evaluation of this.evaluations.values()) {
-      if (evaluation.namespace !== namespace) continue;
-      for (const rule of new Set(evaluation.denials.map((denial) => denial.rule))) counts.set(rule, (counts.get(rule) ?? 0) + 1);
-    }
-    const gauge = this.options.metrics.auditViolations;
-    for (const rule of this.violationSeries.get(namespace) ?? []) if (!counts.has(rule)) gauge.remove({ namespace, rule });
-    for (const [rule, count] of counts) gauge.set({ namespace, rule }, count);
-    if (counts.size > 0) this.violationSeries.set(namespace, new Set(counts.keys()));
-    else this.violationSeries.delete(namespace);
+    cluster.events.observe(evaluation);
+    if (!unchanged) cluster.reports.changed(uid);
   }
 
   private startedLeading(): void {
     const { metrics, logger, identity } = this.options;
     metrics.auditLeader.set(1);
     logger.info({ event: 'audit-leader', leader: true, identity }, 'this replica holds the audit Lease: it writes PolicyReports and Events');
-    if (!this.cluster || !this.synced) return;
+    if (!this.cluster) return;
     this.cluster.events.reset();
-    for (const evaluation of this.evaluations.values()) {
-      this.dirty.add(evaluation.namespace);
-      this.cluster.events.observe(evaluation);
-    }
-    void this.findReportsLeftBehind();
+    for (const evaluation of this.evaluations.values()) this.cluster.events.observe(evaluation);
+    this.cluster.reports.startedLeading();
   }
 
   private stoppedLeading(): void {
@@ -305,85 +337,7 @@ export class ContinuousAudit {
     metrics.auditLeader.set(0);
     logger.info({ event: 'audit-leader', leader: false, identity }, 'this replica no longer holds the audit Lease: it stops writing');
     this.cluster?.events.reset();
-    this.dirty.clear();
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-  }
-
-  /** Reports in namespaces whose MCPServers all went while no replica was leading are deleted. */
-  private async findReportsLeftBehind(): Promise<void> {
-    if (!this.cluster) return;
-    let delayMs = 0;
-    try {
-      const namespaces = await this.cluster.writer.namespacesWithReports();
-      if (namespaces === CRD_MISSING) {
-        this.noteCrdMissing();
-        delayMs = this.timing.crdRecheckMs;
-      } else {
-        for (const namespace of namespaces) this.dirty.add(namespace);
-      }
-    } catch (error) {
-      this.failures.failed('policy reports', toClusterError(error, { verb: 'list', resource: POLICY_REPORTS }, this.cluster.connection).message);
-    }
-    this.scheduleFlush(delayMs);
-  }
-
-  private scheduleFlush(delayMs: number): void {
-    if (this.flushTimer || !this.synced || this.dirty.size === 0 || !this.mayWrite()) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      // One flush at a time: a later one waits for the one in progress.
-      this.flushing = this.flushing.then(() => this.flush());
-    }, delayMs);
-  }
-
-  /** Writes the reports of the namespaces that changed, one at a time, while this replica leads. */
-  private async flush(): Promise<void> {
-    const cluster = this.cluster;
-    if (!cluster) return;
-    let retryInMs: number | undefined;
-    for (const namespace of [...this.dirty].sort()) {
-      if (!this.mayWrite()) return;
-      this.dirty.delete(namespace);
-      const results = [...this.evaluations.values()].filter((evaluation) => evaluation.namespace === namespace).flatMap((evaluation) => evaluation.results);
-      try {
-        const outcome = await cluster.writer.sync(namespace, results, () => this.mayWrite());
-        if (outcome === 'not-leader') return;
-        if (outcome === 'crd-missing') {
-          this.dirty.add(namespace);
-          this.noteCrdMissing();
-          retryInMs = this.timing.crdRecheckMs;
-          break;
-        }
-        this.noteCrdPresent();
-        this.failures.succeeded('policy reports');
-        this.reportBackoff.reset();
-        if (outcome !== 'unchanged') this.options.logger.debug({ event: 'policy-report', namespace, outcome }, `PolicyReport ${namespace}/mcpserver-webhook ${outcome}`);
-      } catch (error) {
-        const problem = toClusterError(error, { verb: 'update', resource: POLICY_REPORTS, namespace }, cluster.connection);
-        this.dirty.add(namespace);
-        this.options.metrics.auditWriteErrors.inc({ resource: 'policyreports', error: problem.kind });
-        // A conflict is someone else's write in between: read again and retry, nothing to report.
-        if (problem.kind !== 'conflict') this.failures.failed('policy reports', problem.message);
-        retryInMs = Math.max(retryInMs ?? 0, this.reportBackoff.next());
-      }
-    }
-    this.scheduleFlush(retryInMs ?? this.timing.reportDelayMs);
-  }
-
-  private noteCrdMissing(): void {
-    if (this.crdMissing) return;
-    this.crdMissing = true;
-    this.options.logger.warn(
-      { event: 'policyreport-crd-missing' },
-      `the PolicyReport CRD (policyreports.wgpolicyk8s.io, version v1alpha2) is not installed: the continuous audit writes Events but no PolicyReports until it is (looked for again every ${this.timing.crdRecheckMs / 1000} s)`,
-    );
-  }
-
-  private noteCrdPresent(): void {
-    if (!this.crdMissing) return;
-    this.crdMissing = false;
-    this.options.logger.info({ event: 'policyreport-crd-found' }, 'the PolicyReport CRD is installed now: the continuous audit writes PolicyReports');
+    this.cluster?.reports.stoppedLeading();
   }
 
   /** A fault of ours in a callback is logged; the audit goes on, and admission is never touched. */
@@ -396,9 +350,34 @@ export class ContinuousAudit {
   }
 }
 
-/** What identifies a stored MCPServer; undefined for anything that lacks it. */
-function identityOf(item: unknown): { uid: string; name: string; namespace: string; resourceVersion: string } | undefined {
-  const { uid, name, namespace, resourceVersion = '' } = objectMetadata(item);
-  if (uid === undefined || name === undefined || namespace === undefined) return undefined;
-  return { uid, name, namespace, resourceVersion };
+/**
+ * audit_violations{namespace, rule}: how many MCPServers each rule denies, kept up to date one
+ * verdict at a time (never by counting the whole fleet again), a series removed when it drops to 0.
+ */
+class ViolationCounts {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  constructor(private readonly metrics: WebhookMetrics) {}
+
+  change(before: JudgedObject | undefined, after: JudgedObject | undefined): void {
+    if (before) this.add(before, -1);
+    if (after) this.add(after, 1);
+  }
+
+  private add(object: JudgedObject, delta: number): void {
+    if (object.denials.length === 0) return;
+    let rules = this.counts.get(object.namespace);
+    if (!rules) this.counts.set(object.namespace, (rules = new Map()));
+    for (const rule of new Set(object.denials.map((denial) => denial.rule))) {
+      const count = (rules.get(rule) ?? 0) + delta;
+      if (count > 0) {
+        rules.set(rule, count);
+        this.metrics.auditViolations.set({ namespace: object.namespace, rule }, count);
+      } else {
+        rules.delete(rule);
+        this.metrics.auditViolations.remove({ namespace: object.namespace, rule });
+      }
+    }
+    if (rules.size === 0) this.counts.delete(object.namespace);
+  }
 }

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE, type Finding } from '../engine/index.js';
 import { fitText, taggedStandaloneMessage, toPlainAscii } from '../report/finding-text.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
-import { EVENTS, toClusterError, type ClusterConnection, type ClusterRequest } from './cluster.js';
+import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
+import { EVENTS, toClusterError, type ClusterConnection, type ClusterRequest } from '../cluster/connection.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
-import type { FailureLog } from './failure-log.js';
+import type { FailureLog } from '../cluster/failure-log.js';
 
 export const EVENT_REASON = 'PolicyViolation';
 export const EVENT_COMPONENT = 'mcpserver-webhook';
@@ -27,6 +27,8 @@ export interface ViolationEventsOptions {
   readonly identity: string;
   /** Asked right before each write: only the leader writes. */
   readonly mayWrite: () => boolean;
+  /** Waits for the client-side rate limit; false: stopping, write nothing. */
+  readonly throttle: () => Promise<boolean>;
   readonly failures: FailureLog;
   readonly onWriteError: (kind: ClusterErrorKind) => void;
   readonly backoff: BackoffOptions;
@@ -100,7 +102,7 @@ export class ViolationEvents {
   }
 
   private async emit(object: JudgedObject, fingerprint: string, firstSighting: boolean): Promise<void> {
-    if (!this.options.mayWrite()) return;
+    if (!(await this.options.throttle()) || !this.options.mayWrite()) return;
     const state = this.states.get(object.uid);
     if (!state) return;
     const name = eventName(object, fingerprint);

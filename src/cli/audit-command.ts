@@ -1,8 +1,8 @@
-import { needsSecrets, Policy, type SecretIndex } from '../engine/index.js';
-import { auditObjects, policyNeedsNamespaceLabels, secretIndex } from '../audit/audit.js';
-import type { ClusterConnection, Labels } from '../audit/cluster.js';
+import { judgedFields, needsSecrets, Policy, secretIndex, type SecretIndex } from '../engine/index.js';
+import { auditObjects, policyNeedsNamespaceLabels } from '../audit/audit.js';
+import type { ClusterConnection, Labels } from '../cluster/connection.js';
 
-type ClusterModule = typeof import('../audit/cluster.js');
+type ClusterModule = typeof import('../cluster/connection.js');
 import { EXIT, UsageError, oneOf, parseCommandArgs, wantsColor, type CliIO } from './io.js';
 import { formatJson } from './output/json.js';
 import { formatText } from './output/text.js';
@@ -86,7 +86,7 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
 
   // Loaded here, not at the top: the Kubernetes client adds most of a second to every start
   // of the CLI, and only this command needs it.
-  const cluster = await import('../audit/cluster.js');
+  const cluster = await import('../cluster/connection.js');
   let objects: readonly unknown[];
   let namespaceLabels: ReadonlyMap<string, Labels> | undefined;
   let secrets: SecretIndex | undefined;
@@ -98,6 +98,8 @@ export async function runAudit(args: string[], io: CliIO): Promise<number> {
     });
     objects = (
       await cluster.listMCPServers(connection, {
+        // Page by page, each object cut down to what the rules read: no full object is kept.
+        keep: judgedFields,
         ...(parsed.namespace ? { namespace: parsed.namespace } : {}),
         ...(parsed.selector ? { labelSelector: parsed.selector } : {}),
       })

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
-import type { ClusterConnection } from '../audit/cluster.js';
+import type { ClusterConnection } from '../cluster/connection.js';
 import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -231,7 +231,7 @@ async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEn
 
 /** The fleet view alone (--fleet without --audit): the watch, without the audit's judging and writes. */
 async function watchedFleet(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
-  const [connect, { WatchedFleet }] = await Promise.all([clusterConnection(config, env), import('../audit/watched-fleet.js')]);
+  const [connect, { WatchedFleet }] = await Promise.all([clusterConnection(config, env), import('../cluster/watched-fleet.js')]);
   return ({ metrics, logger }) => new WatchedFleet({ connect, watchSecrets: config.watchSecrets, metrics, logger });
 }
 
@@ -240,7 +240,7 @@ async function watchedFleet(config: ServeConfiguration, env: NodeJS.ProcessEnv):
  * need the Kubernetes client (half a second at start-up).
  */
 async function clusterConnection(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<() => ClusterConnection> {
-  const { connect } = await import('../audit/cluster.js');
+  const { connect } = await import('../cluster/connection.js');
   return () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) });
 }
 

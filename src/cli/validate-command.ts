@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTEXTS, Policy, validate, type Context, type FieldPath, type Fleet } from '../engine/index.js';
+import { CONTEXTS, Policy, validate, type Context, type FieldPath, Fleet } from '../engine/index.js';
 import { loadCrdFile, schemaFromInputs } from './crd-file.js';
 import { loadPolicyFile } from './policy-file.js';
 import { collectManifests, emptyManifests, type ParsedManifests } from './manifests.js';
@@ -85,7 +85,7 @@ export async function runValidate(args: string[], io: CliIO): Promise<number> {
   const files = await readInputs(parsed.paths, io, manifests);
   const schema = explicitSchema ?? schemaFromInputs(manifests.crds);
   // Every MCPServer among the inputs is in view of the others: a repository is checked as a whole.
-  const fleet: Fleet = { members: manifests.objects.map((manifest, id) => ({ id: String(id), object: manifest.object })) };
+  const fleet = new Fleet(manifests.objects.map((manifest, id) => ({ id: String(id), object: manifest.object })));
   const memberOf = (id: string) => {
     const manifest = manifests.objects[Number(id)];
     return manifest && { identity: { file: manifest.file, ...objectIdentity(manifest.object) }, lineOf: (field: FieldPath) => manifest.lineOf(field) };

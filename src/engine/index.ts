@@ -1,5 +1,5 @@
 /** The engine's public surface: what the server, the CLI and the audit loop build on. */
-export { validate, schemaDrift, needsSecrets, INTERNAL_ERROR_RULE, type SchemaDrift, type ValidateOptions } from './validate.js';
+export { validate, schemaDrift, needsSecrets, affectedPeers, INTERNAL_ERROR_RULE, type SchemaDrift, type ValidateOptions } from './validate.js';
 export { Policy, PolicyError, parsePolicy, type ActionTable, type NamespaceInfo, type PolicyDocument, type RuleTable } from './policy.js';
 export { RULES, RULE_IDS, RULE_ALIASES } from './rules/index.js';
 export type { CaughtByApiServer, Rule } from './rule.js';
@@ -7,7 +7,7 @@ export { CONTEXTS, ACTIONS, compareText, type Action, type Context, type Finding
 export { formatPath, type FieldPath } from './field-path.js';
 export { MCPServerSchema } from './mcpserver-schema.js';
 export { CrdError, isMCPServerCrd } from './crd.js';
-export type { Fleet, FleetMember, RelatedField, SecretIndex } from './fleet.js';
+export { Fleet, secretIndex, secretIndexOf, secretKey, type FleetMember, type PeerGrouping, type RelatedField, type SecretIndex } from './fleet.js';
 export { isPlainObject } from './schema.js';
 export type { MCPServer, MCPServerSpec } from './mcpserver.generated.js';
-export { MCPSERVER_RESOURCE, objectMetadata, type ObjectMetadata } from './resource.js';
+export { MCPSERVER_RESOURCE, judgedFields, objectMetadata, type ObjectMetadata } from './resource.js';

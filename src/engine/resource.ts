@@ -22,3 +22,20 @@ export function objectMetadata(object: unknown): ObjectMetadata {
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   return { name: text(metadata.name), namespace: text(metadata.namespace), uid: text(metadata.uid), resourceVersion: text(metadata.resourceVersion) };
 }
+
+/**
+ * What the engine reads of a stored MCPServer: its identity and its spec. A watch keeps thousands
+ * of them, so everything else is dropped as they arrive, as client-go's informer transforms do:
+ * managedFields, annotations (kubectl's last-applied-configuration alone repeats the whole object),
+ * labels and status, none of which a rule looks at.
+ */
+export function judgedFields(object: unknown): unknown {
+  if (!isPlainObject(object)) return object;
+  const { name, namespace, uid, resourceVersion } = objectMetadata(object);
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name, namespace, uid, resourceVersion },
+    ...(object.spec === undefined ? {} : { spec: object.spec }),
+  };
+}

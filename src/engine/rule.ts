@@ -1,5 +1,5 @@
 import type { FieldPath } from './field-path.js';
-import type { FleetView, RelatedField } from './fleet.js';
+import type { FleetView, PeerGrouping, RelatedField } from './fleet.js';
 import type { SchemaIssue } from './mcpserver-schema.js';
 import type { SpecView } from './spec-view.js';
 import type { Action, Context } from './verdict.js';
@@ -57,6 +57,11 @@ export interface Rule {
    * under `unchecked`: it says nothing rather than guess.
    */
   readonly needs?: 'fleet' | 'secrets';
+  /**
+   * For a rule that needs the fleet: how it groups servers (FleetView.peersWhere). A change to one
+   * server can change the verdict of those that share a group with it, and of no other.
+   */
+  readonly groupings?: readonly PeerGrouping[];
   /**
    * For a rule with `needs`: whether the object has anything for it to look at (a family, a
    * Secret reference). A rule that could not run on an object it has nothing to say about is not

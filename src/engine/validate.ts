@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MCPServerSchema, type SchemaIssue } from './mcpserver-schema.js';
 import { formatPath } from './field-path.js';
-import { fleetView, type Fleet, type FleetView } from './fleet.js';
+import type { Fleet, FleetView, PeerGrouping } from './fleet.js';
 import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
 import type { Rule, Subject } from './rule.js';
 import type { SpecView } from './spec-view.js';
@@ -103,6 +103,18 @@ export function needsSecrets(object: unknown, schema: MCPServerSchema = MCPServe
   return RULES.some((rule) => rule.needs === 'secrets' && concerns(rule, spec));
 }
 
+/** Every way the rules group servers across the fleet. */
+const GROUPINGS: readonly PeerGrouping[] = RULES.flatMap((rule) => rule.groupings ?? []);
+
+/**
+ * The members of `fleet` whose verdict can change when `object` enters it, leaves it or changes
+ * in it: those that share a group with it (its family, its tool name space). Ask with the object
+ * as it was and as it is, to cover a group it left and one it joined.
+ */
+export function affectedPeers(fleet: Fleet, object: unknown, schema: MCPServerSchema = MCPServerSchema.builtIn()): Set<string> {
+  return fleet.sharingAGroupWith(object, GROUPINGS, schema);
+}
+
 function concerns(rule: Rule, spec: SpecView): boolean {
   return rule.concerns?.(spec) ?? true;
 }
@@ -154,7 +166,7 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
       if (concerns(rule, spec)) unchecked.push(rule.id);
       continue;
     }
-    if (rule.needs && fleet) view ??= fleetView(fleet, object, schema);
+    if (rule.needs && fleet) view ??= fleet.viewFrom(object, schema);
     const subject: Subject = { spec, schemaIssues, ...(rule.needs && view ? { fleet: view } : {}) };
     try {
       for (const { field, message, summary, related } of rule.check(subject)) {

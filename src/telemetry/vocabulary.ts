@@ -21,14 +21,16 @@ export type DriftKind = (typeof DRIFT_KINDS)[number];
 export const RELOAD_RESULTS = ['success', 'failure'] as const;
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];
 
-export const CLUSTER_ERROR_KINDS = ['config', 'unreachable', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'expired', 'rejected'] as const;
+export const CLUSTER_ERROR_KINDS = ['config', 'unreachable', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'expired', 'too-large', 'invalid', 'throttled', 'rejected'] as const;
 /**
  * What went wrong with a cluster request: `config` (no kubeconfig, a broken one, credentials
  * that could not be produced), `unreachable` (no HTTP answer: refused, unknown host, TLS
  * failure, timeout), `unauthorized` (401), `forbidden` (403, RBAC), `not-found` (404; for a
  * custom resource, the CRD is missing), `conflict` (409: changed since it was read, or already
  * exists), `expired` (410: a continue token or a watch's resourceVersion outlived the API
- * server's history), `rejected` (any other answer).
+ * server's history), `too-large` (413: the body is over the API server's limit), `invalid` (400 or
+ * 422: the object breaks its schema or a validation), `throttled` (429: the API server's priority
+ * and fairness turned the request away for now), `rejected` (any other answer).
  */
 export type ClusterErrorKind = (typeof CLUSTER_ERROR_KINDS)[number];
 

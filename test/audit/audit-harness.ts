@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { connect } from '../../src/audit/cluster.js';
+import { connect } from '../../src/cluster/connection.js';
 import { ContinuousAudit, type AuditTiming } from '../../src/audit/continuous-audit.js';
 import { Policy } from '../../src/engine/index.js';
 import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
-import { allMCPServers, fixture, startFakeApiServer, type FakeApiServer, type RecordedRequest } from './fake-api-server.js';
-import { FakeCluster } from './fake-cluster.js';
+import { allMCPServers, fixture, startFakeApiServer, type FakeApiServer, type RecordedRequest } from '../cluster/fake-api-server.js';
+import { FakeCluster } from '../cluster/fake-cluster.js';
 
 /** Short waits so that a test takes a moment, with the ratios of the defaults. */
 export const TEST_TIMING: AuditTiming = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { auditObjects, policyNeedsNamespaceLabels } from '../../src/audit/audit.js';
 import { parsePolicy, Policy } from '../../src/engine/index.js';
 import { remote } from '../fixtures.js';
-import { allMCPServers } from './fake-api-server.js';
+import { allMCPServers } from '../cluster/fake-api-server.js';
 
 const TIER_POLICY = parsePolicy(
   `namespaces:

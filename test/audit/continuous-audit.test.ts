@@ -2,13 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/audit/cluster.js';
+import { connect } from '../../src/cluster/connection.js';
 import { ContinuousAudit } from '../../src/audit/continuous-audit.js';
 import { parsePolicy, Policy, RULES } from '../../src/engine/index.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { metricValue } from '../server/test-app.js';
-import { memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
-import { closedPort, writeKubeconfig, type RecordedRequest } from './fake-api-server.js';
+import { fixtureCluster, memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
+import { closedPort, writeKubeconfig, type RecordedRequest } from '../cluster/fake-api-server.js';
 
 let rig: AuditRig | undefined;
 afterEach(async () => {
@@ -22,22 +22,40 @@ async function start(): Promise<AuditRig> {
 }
 
 type Json = Record<string, unknown> & { metadata: Record<string, unknown> };
+interface Scope {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid: string;
+}
 interface Result {
   policy: string;
   rule: string;
   result: string;
   message?: string;
-  resources: { apiVersion: string; kind: string; name: string; namespace: string; uid: string }[];
   source: string;
   scored: boolean;
   timestamp: { seconds: number; nanos: number };
 }
+type Report = Json & { scope: Scope; results: Result[]; summary: Record<string, number> };
+/** A result with the MCPServer its report is about. */
+type ScopedResult = Result & { resources: [Scope] };
 
 const ADMISSION_RULES = RULES.filter((rule) => rule.defaults.admission !== 'off').map((rule) => rule.id).sort();
 const STDIO_UID = '9e4d2b7a-1c5f-4a8e-b3d0-6f2e8c1a7b54';
 
-function report(rig: AuditRig, namespace: string): (Json & { results: Result[]; summary: Record<string, number> }) | undefined {
-  return rig.cluster.policyReports.get(`${namespace}/mcpserver-webhook`) as (Json & { results: Result[]; summary: Record<string, number> }) | undefined;
+/** The reports of a namespace, by the name of the MCPServer each is about. */
+function reportsIn(rig: AuditRig, namespace: string): Map<string, Report> {
+  const reports = [...rig.cluster.policyReports.entries()].filter(([key]) => key.startsWith(`${namespace}/`)).map(([, report]) => report as unknown as Report);
+  return new Map(reports.map((report) => [report.scope.name, report]));
+}
+
+/** Every result of a namespace's reports, by MCPServer name and rule, or undefined while it has none. */
+function report(rig: AuditRig, namespace: string): { results: ScopedResult[] } | undefined {
+  const reports = [...reportsIn(rig, namespace).values()].sort((a, b) => a.scope.name.localeCompare(b.scope.name));
+  if (reports.length === 0) return undefined;
+  return { results: reports.flatMap((one) => one.results.map((result): ScopedResult => ({ ...result, resources: [one.scope] }))) };
 }
 
 /** Changes a stored MCPServer as a client would (a new resourceVersion, the same uid). */
@@ -47,7 +65,7 @@ function change(rig: AuditRig, namespace: string, name: string, edit: (object: J
   rig.cluster.apply(object);
 }
 
-const resultOf = (results: readonly Result[], name: string, rule: string): Result | undefined =>
+const resultOf = (results: readonly ScopedResult[], name: string, rule: string): ScopedResult | undefined =>
   results.find((result) => result.resources[0]?.name === name && result.rule === rule);
 
 async function leading(replica: AuditReplica): Promise<void> {
@@ -59,35 +77,38 @@ async function metricsOf(replica: AuditReplica): Promise<string> {
 }
 
 describe('PolicyReports', () => {
-  it('writes one report per namespace with MCPServers: a result per object and rule, sorted, summarised', async () => {
+  it('writes one report per MCPServer, scoped to it and owned by it: a result per rule, pass included, summarised', async () => {
     const rig = await start();
     rig.replica();
-    await until(() => report(rig, 'dev') && report(rig, 'muster') && report(rig, 'prod'), 'three reports');
-    const muster = report(rig, 'muster')!;
+    await until(() => reportsIn(rig, 'dev').size === 1 && reportsIn(rig, 'muster').size === 2 && reportsIn(rig, 'prod').size === 1, 'four reports');
+    const stdio = reportsIn(rig, 'muster').get('stdio-without-command')!;
 
-    expect(muster.apiVersion).toBe('wgpolicyk8s.io/v1alpha2');
-    expect(muster.kind).toBe('PolicyReport');
-    expect(muster.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'mcpserver-webhook' });
-    // Every rule the admission context applies, for each of the two MCPServers, in name and rule order.
-    expect(muster.results.map((result) => `${result.resources[0]?.name} ${result.rule}`)).toEqual([
-      ...ADMISSION_RULES.map((rule) => `atlassian ${rule}`),
-      ...ADMISSION_RULES.map((rule) => `stdio-without-command ${rule}`),
-    ]);
-    expect(resultOf(muster.results, 'stdio-without-command', 'stdio-command-required')).toEqual({
+    expect(stdio.apiVersion).toBe('wgpolicyk8s.io/v1alpha2');
+    expect(stdio.kind).toBe('PolicyReport');
+    expect(stdio.metadata).toMatchObject({
+      name: `mcpserver-webhook-${STDIO_UID}`,
+      labels: { 'app.kubernetes.io/managed-by': 'mcpserver-webhook' },
+      ownerReferences: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', uid: STDIO_UID }],
+    });
+    expect(stdio.scope).toEqual({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', namespace: 'muster', uid: STDIO_UID });
+    // Every rule the admission context applies, in rule order.
+    expect(stdio.results.map((result) => result.rule)).toEqual(ADMISSION_RULES);
+    expect(stdio.results.find((result) => result.rule === 'stdio-command-required')).toEqual({
       policy: 'mcpserver-webhook',
       rule: 'stdio-command-required',
       result: 'fail',
       message: 'spec.command: is required when spec.type is stdio: set it to the executable that starts the MCP server',
-      resources: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', namespace: 'muster', uid: STDIO_UID }],
       source: 'mcpserver-webhook',
       scored: true,
       timestamp: { seconds: expect.any(Number), nanos: 0 },
     });
+    const muster = report(rig, 'muster')!;
     expect(resultOf(muster.results, 'atlassian', 'authorization-server-override')).toMatchObject({ result: 'warn', scored: true });
     expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).not.toHaveProperty('message');
     expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).toMatchObject({ result: 'pass', scored: true });
-    expect(muster.summary).toEqual({ pass: ADMISSION_RULES.length * 2 - 2, fail: 1, warn: 1, error: 0, skip: 0 });
-    expect(report(rig, 'prod')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
+    expect(stdio.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 1, warn: 0, error: 0, skip: 0 });
+    expect(reportsIn(rig, 'muster').get('atlassian')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
+    expect(reportsIn(rig, 'prod').get('plain-http')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
   });
 
   it('reports an audit-only finding as skip, and leaves out rules the policy switches off', async () => {
@@ -100,15 +121,15 @@ describe('PolicyReports', () => {
       message: expect.stringContaining('spec.url: uses plain http://'),
     });
     expect(resultOf(dev.results, 'plain-http', 'header-syntax')).toBeUndefined();
-    expect(dev.summary).toMatchObject({ skip: 1, warn: 0 });
+    expect(reportsIn(rig, 'dev').get('plain-http')!.summary).toMatchObject({ skip: 1, warn: 0 });
   });
 
-  it('updates a report when an object changes, and writes nothing when nothing it says has changed', async () => {
+  it('updates the report of an object that changes, and writes nothing, not even a read, when nothing it says has changed', async () => {
     const rig = await start();
     rig.replica();
-    await until(() => report(rig, 'dev') && report(rig, 'muster') && report(rig, 'prod'), 'three reports');
+    await until(() => report(rig, 'dev') && reportsIn(rig, 'muster').size === 2 && report(rig, 'prod'), 'four reports');
     await settle();
-    const before = report(rig, 'muster')!;
+    const before = reportsIn(rig, 'muster');
     const reportRequests = (): RecordedRequest[] => rig.server.requests.filter((request) => request.path.includes('/policyreports'));
     const writes = rig.writes('policyreports').length;
     const requests = reportRequests().length;
@@ -118,30 +139,48 @@ describe('PolicyReports', () => {
     rig.cluster.bookmark();
     rig.cluster.closeWatches();
     await settle(400);
-    // Not written, not even read: the audit knows its results did not change.
     expect(reportRequests()).toHaveLength(requests);
 
     change(rig, 'muster', 'stdio-without-command', (object) => (object.spec = { type: 'stdio', command: 'mcp-jira' }));
-    const after = await until(() => report(rig, 'muster')!.metadata.resourceVersion !== before.metadata.resourceVersion && report(rig, 'muster')!, 'an update');
-    expect(rig.writes('policyreports').slice(writes).map((request) => request.method)).toEqual(['PUT']);
-    expect(resultOf(after.results, 'stdio-without-command', 'stdio-command-required')?.result).toBe('pass');
+    const changed = (): Report | false => {
+      const now = reportsIn(rig, 'muster').get('stdio-without-command');
+      return now?.metadata.resourceVersion !== before.get('stdio-without-command')?.metadata.resourceVersion && now!;
+    };
+    const after = await until(changed, 'an update');
+    // Only the report of the object that changed is written.
+    expect(rig.writes('policyreports').slice(writes).map((request) => `${request.method} ${request.path.split('/').at(-1)}`)).toEqual([`PUT mcpserver-webhook-${STDIO_UID}`]);
+    expect(after.results.find((result) => result.rule === 'stdio-command-required')?.result).toBe('pass');
     expect(after.summary).toMatchObject({ fail: 0 });
-    // A result that did not change keeps its timestamp.
-    expect(resultOf(after.results, 'atlassian', 'authorization-server-override')?.timestamp).toEqual(resultOf(before.results, 'atlassian', 'authorization-server-override')?.timestamp);
+    expect(reportsIn(rig, 'muster').get('atlassian')).toEqual(before.get('atlassian'));
   });
 
-  it('drops the results of a deleted object, and the report of a namespace left without MCPServers', async () => {
+  it('removes the report of a deleted object', async () => {
     const rig = await start();
     rig.replica();
-    await until(() => report(rig, 'dev') && report(rig, 'muster'), 'the reports');
+    await until(() => report(rig, 'dev') && reportsIn(rig, 'muster').size === 2, 'the reports');
+    const plainHttpUid = rig.cluster.mcpservers.items.get('dev/plain-http')?.metadata.uid;
     rig.cluster.remove('dev', 'plain-http');
     rig.cluster.remove('muster', 'stdio-without-command');
-    await until(() => report(rig, 'dev') === undefined, 'the dev report to go');
-    const muster = await until(() => report(rig, 'muster')!.results.length === ADMISSION_RULES.length && report(rig, 'muster')!, 'the muster report to shrink');
-    expect(new Set(muster.results.map((result) => result.resources[0]?.name))).toEqual(new Set(['atlassian']));
-    expect(rig.writes('policyreports').filter((request) => request.method === 'DELETE').map((request) => request.path)).toEqual([
-      '/apis/wgpolicyk8s.io/v1alpha2/namespaces/dev/policyreports/mcpserver-webhook',
-    ]);
+    await until(() => report(rig, 'dev') === undefined && reportsIn(rig, 'muster').size === 1, 'two reports to go');
+    expect([...reportsIn(rig, 'muster').keys()]).toEqual(['atlassian']);
+    expect(rig.writes('policyreports').filter((request) => request.method === 'DELETE').map((request) => request.path.split('/').slice(-3).join('/')).sort()).toEqual(
+      [`dev/policyreports/mcpserver-webhook-${plainHttpUid}`, `muster/policyreports/mcpserver-webhook-${STDIO_UID}`].sort(),
+    );
+  });
+
+  it('removes on upgrade the one report per namespace of earlier versions, and reports left behind by objects deleted meanwhile', async () => {
+    const cluster = fixtureCluster();
+    const managed = { 'app.kubernetes.io/managed-by': 'mcpserver-webhook' };
+    cluster.policyReports.set('muster/mcpserver-webhook', { apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { name: 'mcpserver-webhook', namespace: 'muster', labels: managed, resourceVersion: '7' } });
+    const orphan = 'mcpserver-webhook-00000000-0000-4000-8000-000000000000';
+    cluster.policyReports.set(`dev/${orphan}`, { apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { name: orphan, namespace: 'dev', labels: managed, resourceVersion: '8' } });
+    const foreign = { apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport', metadata: { name: 'kyverno-owned', namespace: 'dev', resourceVersion: '9' } };
+    cluster.policyReports.set('dev/kyverno-owned', foreign);
+    rig = await startAuditRig(cluster);
+    const current = rig;
+    current.replica();
+    await until(() => !current.cluster.policyReports.has('muster/mcpserver-webhook') && !current.cluster.policyReports.has(`dev/${orphan}`) && reportsIn(current, 'muster').size === 2, 'the old reports to go');
+    expect(current.cluster.policyReports.get('dev/kyverno-owned')).toEqual(foreign);
   });
 });
 

@@ -1,63 +1,94 @@
 import { describe, expect, it } from 'vitest';
-import { buildPolicyReport, canonicalJson, objectResults, sameReportContent, type AuditedObject } from '../../src/audit/policy-report.js';
+import {
+  buildPolicyReport,
+  MAX_RESULT_MESSAGE_LENGTH,
+  objectOutcome,
+  reportedUid,
+  reportName,
+  RESULTS_HASH_ANNOTATION,
+  type AuditedObject,
+} from '../../src/audit/policy-report.js';
 import { Policy, RULES, validate } from '../../src/engine/index.js';
 import { remote, stdio } from '../fixtures.js';
 
 const policy = Policy.builtIn();
+const ADMISSION_RULES = RULES.filter((rule) => rule.defaults.admission !== 'off').map((rule) => rule.id).sort();
 
-function audited(object: Record<string, unknown>, uid: string, failedRules: readonly string[] = []): AuditedObject {
-  const { name, namespace } = object.metadata as { name: string; namespace: string };
-  return { uid, name, namespace, verdict: validate(object, { context: 'admission' }), actions: policy.actions('admission', { name: namespace }), failedRules: new Set(failedRules) };
+function audited(object: Record<string, unknown>, failedRules: readonly string[] = []): AuditedObject {
+  const { namespace } = object.metadata as { namespace: string };
+  return { verdict: validate(object, { context: 'admission' }), actions: policy.actions('admission', { name: namespace }), failedRules: new Set(failedRules) };
 }
 
-describe('objectResults', () => {
+const resultOf = (object: AuditedObject, rule: string) => buildPolicyReport({ uid: 'uid-1', name: 'n', namespace: 'muster' }, objectOutcome(object), 0).results.find((result) => result.rule === rule);
+
+describe('objectOutcome', () => {
   it('reports a rule that failed to run as an error, not as a pass', () => {
-    const rule = RULES.find((candidate) => !candidate.manifestOnly);
-    const results = objectResults(audited(remote(), 'uid-1', [rule!.id]));
-    expect(results.find((result) => result.rule === rule!.id)).toMatchObject({ result: 'error', scored: true, message: expect.stringContaining(`the rule ${rule!.id} failed`) });
+    const rule = RULES.find((candidate) => !candidate.manifestOnly)!;
+    expect(resultOf(audited(remote(), [rule.id]), rule.id)).toMatchObject({ result: 'error', scored: true, message: expect.stringContaining(`the rule ${rule.id} failed`) });
   });
 
   it('reports an object the engine denied without running the rules as one error, with no passes', () => {
     const unchecked = { rule: 'internal-error', path: '', message: 'the object could not be checked', summary: 'unchecked', action: 'deny', field: [] } as const;
-    const object = { ...audited(remote(), 'uid-1'), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [], unchecked: [] } };
-    expect(objectResults(object)).toEqual([
-      expect.objectContaining({ rule: 'internal-error', result: 'error', message: 'the object could not be checked', scored: true }),
-    ]);
+    const object = { ...audited(remote()), verdict: { allowed: false, denials: [unchecked], warnings: [], audits: [], unchecked: [] } };
+    const report = buildPolicyReport({ uid: 'uid-1', name: 'n', namespace: 'muster' }, objectOutcome(object), 0);
+    expect(report.results).toEqual([expect.objectContaining({ rule: 'internal-error', result: 'error', message: 'the object could not be checked', scored: true })]);
   });
 
-  it('joins the findings of one rule on several fields into one result', () => {
-    const object = remote({ headers: { 'Bad Name': 'x', 'Also Bad': 'y' } });
-    const syntax = objectResults(audited(object, 'uid-1')).filter((result) => result.rule === 'header-syntax');
-    expect(syntax).toHaveLength(1);
-    expect(syntax[0]?.message?.split('; ')).toHaveLength(2);
+  it('joins the findings of one rule on several fields into one result, cut at a length that keeps a report small', () => {
+    const syntax = resultOf(audited(remote({ headers: { 'Bad Name': 'x', 'Also Bad': 'y' } })), 'header-syntax');
+    expect(syntax?.message?.split('; ')).toHaveLength(2);
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, index) => [`Bad Name ${index}`, 'x']));
+    const long = resultOf(audited(remote({ headers: many })), 'header-syntax');
+    expect(long?.message?.length).toBeLessThanOrEqual(MAX_RESULT_MESSAGE_LENGTH);
+    expect(long?.message).toMatch(/\.\.\.$|…$/);
+  });
+
+  it('has the same hash for the same verdict, another for another', () => {
+    expect(objectOutcome(audited(stdio())).hash).toBe(objectOutcome(audited(stdio())).hash);
+    expect(objectOutcome(audited(stdio())).hash).not.toBe(objectOutcome(audited(remote({ url: 'http://example.com/mcp' }))).hash);
   });
 });
 
 describe('buildPolicyReport', () => {
-  const results = [...objectResults(audited(stdio(), 'uid-2')), ...objectResults(audited({ ...stdio(), metadata: { name: 'another', namespace: 'muster' } }, 'uid-1'))];
+  const object = { uid: '9e4d2b7a-1c5f-4a8e-b3d0-6f2e8c1a7b54', name: 'tools', namespace: 'muster' };
+  const outcome = objectOutcome(audited(remote({ url: 'http://example.com/mcp' })));
+  const report = buildPolicyReport(object, outcome, 1_700_000_000);
 
-  it('orders results by object name, uid and rule, whatever order they come in', () => {
-    const report = buildPolicyReport('muster', [...results].reverse(), undefined, new Date(1_700_000_000_000));
-    expect(report.results.map((result) => `${result.resources[0].name} ${result.rule}`)).toEqual(
-      [...results].map((result) => `${result.resources[0].name} ${result.rule}`).sort(),
-    );
-    expect(report.results[0]?.timestamp).toEqual({ seconds: 1_700_000_000, nanos: 0 });
+  it('is one report per MCPServer: named by its uid, scoped to it, owned by it, with a result per rule, pass included', () => {
+    expect(report.metadata).toEqual({
+      name: `mcpserver-webhook-${object.uid}`,
+      namespace: 'muster',
+      labels: { 'app.kubernetes.io/managed-by': 'mcpserver-webhook' },
+      annotations: { [RESULTS_HASH_ANNOTATION]: outcome.hash },
+      ownerReferences: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'tools', uid: object.uid }],
+    });
+    expect(report.scope).toEqual({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'tools', namespace: 'muster', uid: object.uid });
+    expect(report.results.map((result) => result.rule)).toEqual(ADMISSION_RULES);
+    expect(report.results.find((result) => result.rule === 'plaintext-url')).toMatchObject({ result: 'warn', scored: true, timestamp: { seconds: 1_700_000_000, nanos: 0 } });
+    expect(report.results.find((result) => result.rule === 'header-syntax')).toEqual({
+      policy: 'mcpserver-webhook',
+      rule: 'header-syntax',
+      result: 'pass',
+      source: 'mcpserver-webhook',
+      scored: true,
+      timestamp: { seconds: 1_700_000_000, nanos: 0 },
+    });
   });
 
-  it('keeps the timestamp of a result that has not changed, and is then the same content as before', () => {
-    const first = buildPolicyReport('muster', results, undefined, new Date(1_700_000_000_000));
-    // As the API server returns it: keys in alphabetical order, plus its own metadata.
-    const stored = JSON.parse(canonicalJson({ ...first, metadata: { ...first.metadata, resourceVersion: '5', uid: 'x' } })) as unknown;
-    const again = buildPolicyReport('muster', results, stored, new Date(1_800_000_000_000));
-    expect(again.results).toEqual(first.results);
-    expect(sameReportContent(stored, again)).toBe(true);
-
-    const changed = buildPolicyReport('muster', results.slice(1), stored, new Date(1_800_000_000_000));
-    expect(sameReportContent(stored, changed)).toBe(false);
+  it('has a summary that counts its results', () => {
+    const counted = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+    for (const { result } of report.results) counted[result] += 1;
+    expect(report.summary).toEqual(counted);
+    expect(report.summary.warn).toBeGreaterThan(0);
   });
 
-  it('does not take a report without its managed-by label for its own', () => {
-    const report = buildPolicyReport('muster', results, undefined, new Date());
-    expect(sameReportContent({ ...report, metadata: { ...report.metadata, labels: {} } }, report)).toBe(false);
+  it('stays small whatever the namespace holds', () => {
+    expect(JSON.stringify(report).length).toBeLessThan(16 * 1024);
+  });
+
+  it('tells the uid of its MCPServer from its name, and no uid from another name', () => {
+    expect(reportedUid(reportName(object.uid))).toBe(object.uid);
+    expect(reportedUid('mcpserver-webhook')).toBeUndefined();
+    expect(reportedUid('kyverno-report')).toBeUndefined();
   });
 });

@@ -14,8 +14,8 @@ import {
   type Answer,
   type FakeApiServer,
   type RecordedRequest,
-} from '../audit/fake-api-server.js';
-import { FakeCluster, statusBody } from '../audit/fake-cluster.js';
+} from '../cluster/fake-api-server.js';
+import { FakeCluster, statusBody } from '../cluster/fake-cluster.js';
 import { runCli, type CliRun } from './run-cli.js';
 
 interface Finding {

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
 import { judgeStoredObject, storedFleet, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
-import { buildPolicyReport, objectResults, REPORT_NAME } from '../../src/audit/policy-report.js';
+import { buildPolicyReport, MANAGED_BY_LABEL, objectOutcome, REPORT_SOURCE } from '../../src/audit/policy-report.js';
 import { Policy } from '../../src/engine/index.js';
 import { templateDocuments, templateText } from '../charts/chart-files.js';
 import { exampleFiles, readExample } from '../fixtures.js';
@@ -53,7 +53,14 @@ export async function get(plane: ControlPlane, path: string): Promise<any> {
   return answer.status === 200 ? answer.body : undefined;
 }
 
-export const reportPath = (namespace: string): string => `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/${REPORT_NAME}`;
+/** The audit's PolicyReports in a namespace, one per MCPServer. */
+export const reportsPath = (namespace: string): string => `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports`;
+
+/** The audit's reports of a namespace as the administrator reads them. */
+export async function reportsIn(plane: ControlPlane, namespace: string): Promise<any[]> {
+  const answer = await request(endpoint(plane), 'GET', reportsPath(namespace), { query: { labelSelector: `${MANAGED_BY_LABEL}=${REPORT_SOURCE}` } });
+  return answer.status === 200 ? ((answer.body as { items: any[] }).items ?? []) : [];
+}
 
 /** The stored MCPServers of a namespace, each with the verdict the project's code gives it. */
 export async function judged(plane: ControlPlane, namespace: string) {
@@ -63,41 +70,46 @@ export async function judged(plane: ControlPlane, namespace: string) {
   return items.map((object) => ({ object, verdict: judgeStoredObject(object, policy, { name: namespace }, storedFleet(items)) }));
 }
 
-/** The report the project's code makes of the stored objects, with the timestamps of `actual` where results are the same. */
-export async function expectedReport(plane: ControlPlane, namespace: string, actual: unknown) {
+/**
+ * The reports the project's code makes of the stored objects, by the uid of each, with the
+ * timestamps of `actual` (the time a verdict last changed is the audit's to know).
+ */
+export async function expectedReports(plane: ControlPlane, namespace: string, actual: readonly any[]) {
   const policy = Policy.builtIn();
-  const results = (await judged(plane, namespace)).flatMap(({ object, verdict }) =>
-    objectResults({
-      uid: object.metadata.uid,
-      name: object.metadata.name,
-      namespace,
-      verdict,
-      actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }),
-      failedRules: new Set(),
-    }),
-  );
-  return buildPolicyReport(namespace, results, actual, new Date());
+  const since = new Map(actual.map((report) => [report.scope?.uid, report.results?.[0]?.timestamp?.seconds ?? 0]));
+  return (await judged(plane, namespace)).map(({ object, verdict }) => {
+    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }), failedRules: new Set() });
+    const { uid, name } = object.metadata;
+    return buildPolicyReport({ uid, name, namespace }, outcome, since.get(uid) ?? 0);
+  });
 }
 
-/** Waits until the namespace's report says what the project's code says of the stored objects; else shows the difference. */
-export async function untilReportIsCurrent(plane: ControlPlane, namespace: string): Promise<any> {
-  const current = async (): Promise<{ actual: any; expected: unknown[] }> => {
-    const actual = await get(plane, reportPath(namespace));
-    const expected = await expectedReport(plane, namespace, actual);
-    return { actual, expected: [expected.results, expected.summary] };
+/** What is compared of a report: what it says and whom it is about, not the API server's own metadata. */
+const content = (report: any) => [report.metadata.name, report.metadata.ownerReferences, report.scope, report.summary, report.results];
+const byName = (a: any, b: any): number => String(a.metadata.name).localeCompare(String(b.metadata.name));
+
+/**
+ * Waits until the namespace's reports say what the project's code says of the stored objects, a
+ * report per MCPServer and no other; else shows the difference. Returns the reports.
+ */
+export async function untilReportsAreCurrent(plane: ControlPlane, namespace: string): Promise<any[]> {
+  const current = async (): Promise<{ actual: any[]; expected: unknown[] }> => {
+    const actual = (await reportsIn(plane, namespace)).sort(byName);
+    const expected = (await expectedReports(plane, namespace, actual)).sort(byName);
+    return { actual, expected: expected.map(content) };
   };
   try {
     return await eventually(
       async () => {
         const { actual, expected } = await current();
-        return actual && isDeepStrictEqual([actual.results, actual.summary], expected) ? actual : undefined;
+        return isDeepStrictEqual(actual.map(content), expected) ? actual : undefined;
       },
       30_000,
       250,
     );
   } catch (error) {
     const { actual, expected } = await current();
-    expect([actual?.results, actual?.summary], `the PolicyReport of ${namespace}`).toEqual(expected);
+    expect(actual.map(content), `the PolicyReports of ${namespace}`).toEqual(expected);
     throw error;
   }
 }

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_NAME } from '../../src/audit/continuous-audit.js';
 import { EVENT_REASON, eventMessage } from '../../src/audit/events.js';
-import { REPORT_NAME } from '../../src/audit/policy-report.js';
 import { readExample } from '../fixtures.js';
 import { eventually, type ChildServer } from '../server/child-server.js';
-import { copyExamples, createExamples, expectedReport, get as getObject, grantChartAuditRbac, judged as judgedIn, metric, reportPath, untilReportIsCurrent as reportIsCurrent } from './audit-setup.js';
+import { copyExamples, createExamples, get as getObject, grantChartAuditRbac, judged as judgedIn, metric, reportsIn, untilReportsAreCurrent as reportsAreCurrent } from './audit-setup.js';
 import { adminClients, createNamespace, createObject, endpoint, installCrd, MCPSERVER_CRD, mcpServerPath, POLICY_REPORT_CRD, serviceAccount, writeKubeconfig } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { request } from './kube-http.js';
@@ -53,7 +52,7 @@ afterAll(async () => {
 
 const get = (path: string): Promise<any> => getObject(plane, path);
 const judged = (namespace: string) => judgedIn(plane, namespace);
-const untilReportIsCurrent = (namespace: string): Promise<any> => reportIsCurrent(plane, namespace);
+const untilReportsAreCurrent = (namespace: string): Promise<any[]> => reportsAreCurrent(plane, namespace);
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${RELEASE_NAMESPACE}/leases/${LEASE_NAME}`;
 
 async function holder(): Promise<string | undefined> {
@@ -74,24 +73,27 @@ describe('two replicas with --audit', () => {
     expect(leaders).toEqual([leader]);
   });
 
-  it('write one PolicyReport per namespace, which the API server stores as written', async () => {
+  it('write one PolicyReport per MCPServer, owned by it, which the API server stores as written', async () => {
     for (const namespace of NAMESPACES) {
-      const report = await untilReportIsCurrent(namespace);
-      expect(report.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': REPORT_NAME });
-      const expected = await expectedReport(plane, namespace, report);
-      // Field for field: the CRD's schema pruned nothing and changed nothing.
-      expect(report.results).toEqual(expected.results);
-      expect(report.summary).toEqual(expected.summary);
-      expect(report.summary.fail).toBeGreaterThan(0);
+      // Field for field, as the project's code makes them: the CRD's schema pruned nothing and changed nothing.
+      const reports = await untilReportsAreCurrent(namespace);
+      const objects = await judged(namespace);
+      expect(reports.map((report) => report.scope.uid).sort()).toEqual(objects.map(({ object }) => object.metadata.uid).sort());
+      for (const report of reports) {
+        expect(report.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'mcpserver-webhook' });
+        expect(report.metadata.ownerReferences).toEqual([{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: report.scope.name, uid: report.scope.uid }]);
+      }
+      expect(reports.some((report) => report.summary.fail > 0)).toBe(true);
     }
   });
 
   it('do not write a report again while nothing changes, through several ended watches', async () => {
-    const before = await Promise.all(NAMESPACES.map(async (namespace) => (await untilReportIsCurrent(namespace)).metadata.resourceVersion));
+    const versions = async (): Promise<string[]> => (await Promise.all(NAMESPACES.map((namespace) => reportsIn(plane, namespace)))).flat().map((report) => `${report.metadata.name} ${report.metadata.resourceVersion}`).sort();
+    for (const namespace of NAMESPACES) await untilReportsAreCurrent(namespace);
+    const before = await versions();
     // Watches end every 5 to 10 s here: wait for the leader's to end and resume at least once.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
-    const after = await Promise.all(NAMESPACES.map(async (namespace) => (await get(reportPath(namespace))).metadata.resourceVersion));
-    expect(after).toEqual(before);
+    expect(await versions()).toEqual(before);
     const leader = replicas.get((await holder()) as string);
     expect(await metric(leader?.metricsPort, 'mcpserver_webhook_audit_watch_restarts_total{resource="mcpservers",reason="closed"}')).toBeGreaterThan(0);
   });
@@ -128,20 +130,20 @@ describe('two replicas with --audit', () => {
       contentType: 'application/merge-patch+json',
     });
     expect(patched.status, patched.text).toBe(200);
-    const report = await untilReportIsCurrent('payments');
-    const failing = report.results.filter((result: any) => result.resources[0].name === 'atlassian' && result.result === 'fail');
-    expect(failing.length).toBeGreaterThan(0);
+    const reports = await untilReportsAreCurrent('payments');
+    const atlassian = reports.find((report) => report.scope.name === 'atlassian');
+    expect(atlassian.results.filter((result: any) => result.result === 'fail').length).toBeGreaterThan(0);
     const changed = (await judged('payments')).find(({ object }) => object.metadata.name === 'atlassian');
     const message = eventMessage(changed?.verdict.denials ?? []);
     await eventually(async () => ((await violationEvents('payments')).some((event) => event.involvedObject.name === 'atlassian' && event.message === message) ? true : undefined));
   });
 
-  it('drop the results of a deleted object, and the report of a namespace left empty', async () => {
+  it('remove the report of a deleted object (no garbage collector runs here: the audit does it)', async () => {
     await request(endpoint(plane), 'DELETE', mcpServerPath('payments', 'plain-http'));
-    const report = await untilReportIsCurrent('payments');
-    expect(report.results.some((result: any) => result.resources[0].name === 'plain-http')).toBe(false);
+    const reports = await untilReportsAreCurrent('payments');
+    expect(reports.some((report) => report.scope.name === 'plain-http')).toBe(false);
     for (const name of ['bad-header-name', 'atlassian']) await request(endpoint(plane), 'DELETE', mcpServerPath('payments', name));
-    await eventually(async () => ((await get(reportPath('payments'))) === undefined ? true : undefined), 30_000);
+    await eventually(async () => ((await reportsIn(plane, 'payments')).length === 0 ? true : undefined), 30_000);
   });
 
   it('hand over to the other replica when the leader stops, which goes on judging and writing', async () => {
@@ -154,7 +156,7 @@ describe('two replicas with --audit', () => {
 
     const object = readExample('vendor-tools.yaml');
     await createObject(plane, mcpServerPath('muster'), { ...object, metadata: { name: 'vendor-tools-later', namespace: 'muster' } });
-    await untilReportIsCurrent('muster');
+    await untilReportsAreCurrent('muster');
     const event = await eventually(async () => (await violationEvents('muster')).find((candidate) => candidate.involvedObject.name === 'vendor-tools-later'));
     expect(event.reportingInstance).toBe(other);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RULES, validate } from '../../src/engine/index.js';
+import { Fleet, RULES, validate } from '../../src/engine/index.js';
 import { readdirSync } from 'node:fs';
 import { exampleFiles, readExample, repositoryFile } from '../fixtures.js';
 
@@ -18,7 +18,7 @@ describe('examples a new user can try', () => {
     for (const rule of single) {
       const context = rule.defaults.manifest === 'off' ? 'admission' : 'manifest';
       // A rule that looks at Secrets runs where they are known: here, none exist.
-      const fleet = rule.needs === 'secrets' ? { members: [], secrets: { has: () => false } } : undefined;
+      const fleet = rule.needs === 'secrets' ? new Fleet([], { has: () => false }) : undefined;
       const verdict = validate(readExample(`invalid/${rule.id}.yaml`), { context, fleet });
       const fired = [...verdict.denials, ...verdict.warnings, ...verdict.audits];
       expect(rulesOf(fired), rule.id).toContain(rule.id);
@@ -31,12 +31,12 @@ describe('examples a new user can try', () => {
     for (const rule of acrossObjects) {
       const objects = exampleFiles(`fleet/${rule.id}`).map((file) => readExample(`fleet/${rule.id}/${file}`));
       expect(objects.length, rule.id).toBeGreaterThan(1);
-      const fleet = { members: objects.map((object, index) => ({ id: String(index), object })) };
+      const fleet = new Fleet(objects.map((object, index) => ({ id: String(index), object })));
       for (const object of objects) {
         const verdict = validate(object, { context: 'manifest', fleet });
         expect(rulesOf(verdict.denials), rule.id).toEqual([rule.id]);
         // Alone, the object is fine: the mistake is between objects.
-        expect(validate(object, { context: 'manifest', fleet: { members: [] } }).allowed, rule.id).toBe(true);
+        expect(validate(object, { context: 'manifest', fleet: new Fleet() }).allowed, rule.id).toBe(true);
       }
     }
   });

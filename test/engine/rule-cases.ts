@@ -1,4 +1,4 @@
-import type { Fleet } from '../../src/engine/fleet.js';
+import { Fleet } from '../../src/engine/fleet.js';
 import { mcpServer, remote, stdio } from '../fixtures.js';
 
 /**
@@ -20,10 +20,10 @@ export interface RuleCase {
 
 /** A fleet of the given MCPServers, each known by its name, and the Secrets (`namespace/name`) that exist. */
 export function fleetOf(objects: readonly Record<string, unknown>[], secrets?: readonly string[]): Fleet {
-  return {
-    members: objects.map((object) => ({ id: String((object.metadata as { name: string }).name), object })),
-    ...(secrets ? { secrets: { has: (namespace: string, name: string) => secrets.includes(`${namespace}/${name}`) } } : {}),
-  };
+  return new Fleet(
+    objects.map((object) => ({ id: String((object.metadata as { name: string }).name), object })),
+    secrets ? { has: (namespace: string, name: string) => secrets.includes(`${namespace}/${name}`) } : undefined,
+  );
 }
 
 const named = (name: string, object: Record<string, unknown>): Record<string, unknown> => ({ ...object, metadata: { ...(object.metadata as object), name } });

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionReview } from '../admission/reviews.js';
 import { mcpServer } from '../fixtures.js';
 import { fixtureCluster, until } from '../audit/audit-harness.js';
-import { startFakeApiServer, type FakeApiServer } from '../audit/fake-api-server.js';
-import type { FakeCluster } from '../audit/fake-cluster.js';
+import { startFakeApiServer, type FakeApiServer } from '../cluster/fake-api-server.js';
+import type { FakeCluster } from '../cluster/fake-cluster.js';
 import { httpsCall, readText, startChildServer, temporaryDirectory, type ChildServer } from './child-server.js';
 import { metricValue } from './test-app.js';
 
@@ -39,14 +39,17 @@ async function metrics(): Promise<string> {
   return (await fetch(`http://localhost:${server.metricsPort}/metrics`)).text();
 }
 
-const reportResult = (namespace: string, name: string, rule: string): string | undefined =>
-  (cluster.policyReports.get(`${namespace}/mcpserver-webhook`)?.results as { resources: { name: string }[]; rule: string; result: string }[] | undefined)?.find(
-    (result) => result.resources[0]?.name === name && result.rule === rule,
-  )?.result;
+/** The result of `rule` in the report of the MCPServer `namespace/name`. */
+const reportResult = (namespace: string, name: string, rule: string): string | undefined => {
+  type Report = { scope: { namespace: string; name: string }; results: { rule: string; result: string }[] };
+  const reports = [...cluster.policyReports.values()] as unknown as Report[];
+  const report = reports.find((candidate) => candidate.scope.namespace === namespace && candidate.scope.name === name);
+  return report?.results.find((result) => result.rule === rule)?.result;
+};
 
 describe('serve --audit', () => {
   it('takes the Lease in POD_NAMESPACE as POD_NAME, and writes PolicyReports and Events', async () => {
-    await until(() => cluster.policyReports.size === 3 && cluster.events.size === 2, 'the reports and events', 10_000);
+    await until(() => cluster.policyReports.size === 4 && cluster.events.size === 2, 'the reports and events', 10_000);
     expect(cluster.leases.get('muster/mcpserver-webhook-audit')?.spec).toMatchObject({ holderIdentity: 'mcpserver-webhook-7d9f8b6c5-x2k4q', leaseDurationSeconds: 15 });
     // The tier policy denies plain http in prod only: the watch of namespace labels is in use.
     expect(reportResult('prod', 'plain-http', 'plaintext-url')).toBe('fail');

@@ -4,8 +4,8 @@ import { admissionReview } from '../admission/reviews.js';
 import { kubectlLines } from '../admission/kubectl-output.js';
 import { remote } from '../fixtures.js';
 import { until } from '../audit/audit-harness.js';
-import { startFakeApiServer, type FakeApiServer } from '../audit/fake-api-server.js';
-import { FakeCluster } from '../audit/fake-cluster.js';
+import { startFakeApiServer, type FakeApiServer } from '../cluster/fake-api-server.js';
+import { FakeCluster } from '../cluster/fake-cluster.js';
 import { httpsCall, readText, startChildServer, temporaryDirectory, type ChildServer } from './child-server.js';
 
 /**

@@ -1,7 +1,11 @@
+import type { PeerGrouping } from '../fleet.js';
 import type { Rule } from '../rule.js';
-import { someNames } from '../words.js';
+import { byDisplayName, someNames } from '../words.js';
 
 const FIELD = ['spec', 'family', 'instanceArg'] as const;
+
+/** The members of a family: the servers that declare its name. */
+const FAMILY: PeerGrouping = { key: 'family', of: (peer) => peer.spec.family?.name };
 
 /**
  * Muster groups the tools of a family under one name with an instance argument; when members
@@ -16,15 +20,17 @@ export const familyConsistency: Rule = {
   fix: 'Use the instanceArg the rest of the family uses, or give this server a family of its own.',
   defaults: { manifest: 'deny', admission: 'deny' },
   needs: 'fleet',
+  groupings: [FAMILY],
   concerns: (spec) => Boolean(spec.family?.name),
   check: ({ spec, fleet }) => {
     const family = spec.family;
     if (!fleet || !family?.name || !family.instanceArg) return [];
-    const disagreeing = fleet.peersWhere('family', (peer) => peer.spec.family?.name, family.name).flatMap((peer) => {
+    const disagreeing = fleet.peersWhere(FAMILY, family.name).flatMap((peer) => {
       const theirs = peer.spec.family?.instanceArg;
       return theirs && theirs !== family.instanceArg ? [{ peer, instanceArg: theirs }] : [];
     });
     if (disagreeing.length === 0) return [];
+    disagreeing.sort((a, b) => byDisplayName(a.peer, b.peer));
     const theirs = disagreeing.map(({ peer, instanceArg }) => `${peer.displayName} (${instanceArg})`);
     return [
       {

@@ -1,8 +1,8 @@
-import type { Peer } from '../fleet.js';
+import type { Peer, PeerGrouping } from '../fleet.js';
 import type { FieldPath } from '../field-path.js';
 import type { Rule } from '../rule.js';
 import type { SpecView } from '../spec-view.js';
-import { someNames } from '../words.js';
+import { byDisplayName, someNames } from '../words.js';
 
 /**
  * The name space a server's tools take in Muster: `{musterPrefix}_{prefix}_{tool}`, the prefix
@@ -22,6 +22,9 @@ function toolNamespace(spec: SpecView, name: string | undefined): ToolNamespace 
   return value ? { value, field: ['spec', 'toolPrefix'], family: false } : undefined;
 }
 
+/** The servers whose tools share a name space. */
+const TOOL_NAMESPACE: PeerGrouping = { key: 'tool-namespace', of: (peer) => toolNamespace(peer.spec, peer.name)?.value };
+
 function describe(own: ToolNamespace, spec: SpecView): string {
   if (own.family) return `is ${own.value}, which names this family's tools`;
   return spec.toolPrefix ? `is ${own.value}` : `is not set, so this server's tools take its name, ${own.value}`;
@@ -39,17 +42,19 @@ export const toolPrefixCollision: Rule = {
   fix: 'Give the server a spec.toolPrefix that no other server of its namespace uses as its prefix, name or family.',
   defaults: { manifest: 'deny', admission: 'deny' },
   needs: 'fleet',
+  groupings: [TOOL_NAMESPACE],
   check: ({ spec, fleet }) => {
     const own = fleet && toolNamespace(spec, fleet.name);
     if (!fleet || !own) return [];
     const colliding: { peer: Peer; theirs: ToolNamespace }[] = fleet
-      .peersWhere('tool-namespace', (peer) => toolNamespace(peer.spec, peer.name)?.value, own.value)
+      .peersWhere(TOOL_NAMESPACE, own.value)
       .flatMap((peer) => {
         const theirs = toolNamespace(peer.spec, peer.name);
         // Family members share their family's name space on purpose.
         return theirs && !(theirs.family && own.family) ? [{ peer, theirs }] : [];
       });
     if (colliding.length === 0) return [];
+    colliding.sort((a, b) => byDisplayName(a.peer, b.peer));
     const others = colliding.map(({ peer, theirs }) => `${peer.displayName} (its ${theirs.family ? 'family' : peer.spec.toolPrefix ? 'toolPrefix' : 'name'})`);
     return [
       {

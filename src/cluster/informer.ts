@@ -8,7 +8,7 @@ import {
   type ClusterConnection,
   type ClusterError,
   type Listed,
-} from './cluster.js';
+} from './connection.js';
 import type { RestartReason } from '../telemetry/vocabulary.js';
 
 /**
@@ -38,8 +38,11 @@ export interface InformerHandlers {
 export interface InformerOptions {
   readonly connection: ClusterConnection;
   readonly resource: ApiResource;
+  /** The whole collection, each item already cut down by `keep`. */
   readonly list: () => Promise<Listed<unknown>>;
   readonly backoff: BackoffOptions;
+  /** What is kept of each watched object as it arrives, as `list` keeps it; by default all of it. */
+  readonly keep?: (item: unknown) => unknown;
 }
 
 type WatchOutcome = { readonly reason: Exclude<RestartReason, 'error'> } | { readonly reason: 'error'; readonly error: ClusterError };
@@ -125,7 +128,7 @@ export class Informer {
         // Any event, a bookmark too, shows the watch works: the next failure starts the backoff afresh.
         this.backoff.reset();
         handlers.succeeded();
-        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.changed(type, object);
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.changed(type, this.options.keep ? this.options.keep(object) : object);
       };
       const onDone = (error: unknown): void => {
         if (error === null || error === undefined) {

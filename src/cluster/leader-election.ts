@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { CoordinationV1Api, V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { sleep } from './backoff.js';
-import { isMissingObject, LEASES, toClusterError, type ClusterConnection, type ClusterRequest } from './cluster.js';
+import { isMissingObject, LEASES, toClusterError, type ClusterConnection, type ClusterRequest } from './connection.js';
 import type { FailureLog } from './failure-log.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 

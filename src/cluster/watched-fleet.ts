@@ -2,9 +2,9 @@ import type { Fleet, NamespaceInfo } from '../engine/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import type { ClusterConnection } from './cluster.js';
+import type { ClusterConnection } from './connection.js';
 import { FailureLog } from './failure-log.js';
-import { FleetWatch, watchReports } from './fleet-watch.js';
+import { FleetCache, watchReports } from './fleet-cache.js';
 import { connectWithBackoff } from './reconnect.js';
 
 export interface WatchedFleetOptions {
@@ -26,7 +26,7 @@ export interface WatchedFleetOptions {
 export class WatchedFleet {
   private readonly stopping = new AbortController();
   private readonly failures: FailureLog;
-  private watch: FleetWatch | undefined;
+  private watch: FleetCache | undefined;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: WatchedFleetOptions) {
@@ -60,13 +60,13 @@ export class WatchedFleet {
     const connection = await connectWithBackoff(this.options.connect, this.failures, backoff, this.stopping.signal);
     if (!connection) return;
     const { metrics, logger, watchSecrets } = this.options;
-    this.watch = new FleetWatch({ connection, backoff, secrets: watchSecrets, reports: watchReports(metrics, this.failures) });
+    this.watch = new FleetCache({ connection, backoff, secrets: watchSecrets, reports: watchReports(metrics, this.failures) });
     let announced = false;
     this.watch.start({
-      synced: (objects) => {
+      synced: (fleet) => {
         if (announced) return;
         announced = true;
-        logger.info({ event: 'fleet-synced', mcpservers: objects.size }, `fleet view synced: ${objects.size} MCPServers in view of the rules across objects`);
+        logger.info({ event: 'fleet-synced', mcpservers: fleet.size }, `fleet view synced: ${fleet.size} MCPServers in view of the rules across objects`);
       },
       changed: () => {},
     });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/audit/cluster.js';
-import { FailureLog } from '../../src/audit/failure-log.js';
-import { LeaderElector } from '../../src/audit/leader-election.js';
-import { memoryLogger, settle, TEST_TIMING, until } from './audit-harness.js';
+import { connect } from '../../src/cluster/connection.js';
+import { FailureLog } from '../../src/cluster/failure-log.js';
+import { LeaderElector } from '../../src/cluster/leader-election.js';
+import { memoryLogger, settle, TEST_TIMING, until } from '../audit/audit-harness.js';
 import { fixture, startFakeApiServer, type FakeApiServer } from './fake-api-server.js';
 import { FakeCluster } from './fake-cluster.js';
 

@@ -1,6 +1,6 @@
 import { errorFields } from '../telemetry/logger.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
-import { ClusterError, type ClusterConnection } from './cluster.js';
+import { ClusterError, type ClusterConnection } from './connection.js';
 import type { FailureLog } from './failure-log.js';
 
 /**

@@ -15,7 +15,7 @@ import {
   POLICY_REPORTS,
   toClusterError,
   type ClusterConnection,
-} from '../../src/audit/cluster.js';
+} from '../../src/cluster/connection.js';
 import {
   allMCPServers,
   closedPort,
@@ -243,7 +243,7 @@ describe('listMCPServers', () => {
     };
     const { server, connection } = await serve(() => ({ status: 400, body: badSelector }));
     const error = await clusterError(listMCPServers(connection, { labelSelector: '=x' }));
-    expect(error.kind).toBe('rejected');
+    expect(error.kind).toBe('invalid');
     expect(error.message).toBe(
       `the Kubernetes API server at ${server.url} answered 400 BadRequest to list mcpservers.muster.giantswarm.io: unable to parse requirement: found '=', expected: identifier`,
     );

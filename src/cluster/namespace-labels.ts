@@ -1,7 +1,7 @@
 import type { NamespaceInfo } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
 import type { BackoffOptions } from './backoff.js';
-import { listNamespaces, NAMESPACES, type ClusterConnection, type Labels } from './cluster.js';
+import { listNamespaces, NAMESPACES, type ClusterConnection, type Labels } from './connection.js';
 import { Informer, type InformerHandlers } from './informer.js';
 
 export interface NamespaceLabelHandlers extends Omit<InformerHandlers, 'synced' | 'changed'> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, listMCPServers, MCPSERVERS } from '../../src/audit/cluster.js';
-import { Informer, type InformerHandlers } from '../../src/audit/informer.js';
-import { settle, until } from './audit-harness.js';
+import { connect, listMCPServers, MCPSERVERS } from '../../src/cluster/connection.js';
+import { Informer, type InformerHandlers } from '../../src/cluster/informer.js';
+import { settle, until } from '../audit/audit-harness.js';
 import { allMCPServers, fixture, MCPSERVERS_PATH, startFakeApiServer, type Answer, type FakeApiServer, type RecordedRequest } from './fake-api-server.js';
 import { FakeCluster, statusBody, tooOldResourceVersion } from './fake-cluster.js';
 

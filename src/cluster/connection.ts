@@ -212,6 +212,9 @@ export function isMissingObject(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404 && Boolean(parseStatus(error.body)?.details?.name);
 }
 
+/** The answers whose meaning a caller acts on; any other is `rejected`. */
+const KIND_OF_CODE: Readonly<Record<number, ClusterErrorKind>> = { 400: 'invalid', 409: 'conflict', 410: 'expired', 413: 'too-large', 422: 'invalid', 429: 'throttled' };
+
 function fromAnswer(code: number, status: Status | undefined, request: ClusterRequest, connection: ClusterConnection): ClusterError {
   const { server, credentials } = connection;
   const { resource } = request;
@@ -227,7 +230,7 @@ function fromAnswer(code: number, status: Status | undefined, request: ClusterRe
       return new ClusterError('not-found', notFoundMessage(status, request, server));
     default:
       return new ClusterError(
-        code === 410 ? 'expired' : code === 409 ? 'conflict' : 'rejected',
+        KIND_OF_CODE[code] ?? 'rejected',
         `the Kubernetes API server at ${server} answered ${code}${status?.reason ? ` ${status.reason}` : ''} to ${request.verb} ${resourceName(resource)}${status?.message ? `: ${status.message}` : ''}`,
       );
   }
@@ -309,18 +312,21 @@ export const PAGE_SIZE = 500;
  * one unpaged list instead, as client-go's pager does: the audit wants every object, and a
  * fresh list is as good as the snapshot that expired.
  */
-async function listAll<T>(
+async function listAll<T, Kept = T>(
   request: ClusterRequest,
   connection: ClusterConnection,
   fetchPage: (paging: { limit?: number; _continue?: string }) => Promise<Page<T>>,
-): Promise<Listed<T>> {
-  const items: T[] = [];
+  keep: (item: T) => Kept = (item) => item as unknown as Kept,
+): Promise<Listed<Kept>> {
+  // Each page is cut down to what is kept before the next arrives: a list of thousands never
+  // stands in memory whole.
+  const items: Kept[] = [];
   let resourceVersion: string | undefined;
   let continueToken: string | undefined;
   try {
     do {
       const page = await fetchPage({ limit: PAGE_SIZE, ...(continueToken ? { _continue: continueToken } : {}) });
-      items.push(...page.items);
+      for (const item of page.items) items.push(keep(item));
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
     } while (continueToken);
@@ -330,7 +336,7 @@ async function listAll<T>(
   }
   try {
     const whole = await fetchPage({});
-    return { items: whole.items, resourceVersion: whole.resourceVersion };
+    return { items: whole.items.map(keep), resourceVersion: whole.resourceVersion };
   } catch (error) {
     throw toClusterError(error, request, connection);
   }
@@ -341,6 +347,8 @@ export interface ListQuery {
   readonly namespace?: string;
   /** A Kubernetes label selector, e.g. `team=search,tier!=dev`. */
   readonly labelSelector?: string;
+  /** What is kept of each object as it arrives (client-go's transform): by default all of it. */
+  readonly keep?: (item: unknown) => unknown;
 }
 
 /** Every MCPServer the query matches, as the API server stores it. */
@@ -361,7 +369,7 @@ export async function listCustomObjects(connection: ClusterConnection, resource:
         : await api.listNamespacedCustomObject({ group, version, plural, namespace: query.namespace, ...filters, ...paging });
     const { items, metadata } = (list ?? {}) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
     return { items: items ?? [], continueToken: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion };
-  });
+  }, query.keep);
 }
 
 /**
@@ -394,13 +402,18 @@ export function metadataOnly(connection: ClusterConnection, request: keyof typeo
 }
 
 /** The metadata of every Secret in the cluster (PartialObjectMetadata), page by page; never their data. */
-export async function listSecretsMetadata(connection: ClusterConnection): Promise<Listed<unknown>> {
+export async function listSecretsMetadata<Kept = unknown>(connection: ClusterConnection, keep?: (secret: unknown) => Kept): Promise<Listed<Kept>> {
   const api = metadataOnly(connection, 'list').config.makeApiClient(CoreV1Api);
-  return listAll({ verb: 'list', resource: SECRETS }, connection, async (paging) => {
-    const list = await api.listSecretForAllNamespaces(paging);
-    // A PartialObjectMetadataList of no Secrets comes with `"items": null`.
-    return { items: list.items ?? [], continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
-  });
+  return listAll<unknown, Kept>(
+    { verb: 'list', resource: SECRETS },
+    connection,
+    async (paging) => {
+      const list = await api.listSecretForAllNamespaces(paging);
+      // A PartialObjectMetadataList of no Secrets comes with `"items": null`.
+      return { items: list.items ?? [], continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
+    },
+    keep,
+  );
 }
 
 export type Labels = Readonly<Record<string, string>>;

@@ -1,10 +1,9 @@
-import { objectMetadata, type Fleet } from '../engine/index.js';
+import { Fleet, judgedFields, objectMetadata, secretIndexOf, secretKey } from '../engine/index.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import type { WatchedResource } from '../telemetry/vocabulary.js';
-import type { FailureLog } from './failure-log.js';
-import { secretIndexOf, secretKey } from './audit.js';
 import type { BackoffOptions } from './backoff.js';
-import { listMCPServers, listSecretsMetadata, metadataOnly, MCPSERVERS, SECRETS, type ClusterConnection } from './cluster.js';
+import { listMCPServers, listSecretsMetadata, metadataOnly, MCPSERVERS, SECRETS, type ClusterConnection } from './connection.js';
+import type { FailureLog } from './failure-log.js';
 import { Informer, type ChangeType, type InformerHandlers } from './informer.js';
 
 /** What a watch reports besides its data: restarts to the metrics, failures to the log. */
@@ -22,7 +21,7 @@ export function watchReports(metrics: WebhookMetrics, failures: FailureLog): Wat
   };
 }
 
-export interface FleetWatchOptions {
+export interface FleetCacheOptions {
   readonly connection: ClusterConnection;
   readonly backoff: BackoffOptions;
   /** Also keep which Secrets exist, from their metadata alone (the rule referenced-secret). */
@@ -30,34 +29,37 @@ export interface FleetWatchOptions {
   readonly reports: WatchReports;
 }
 
-/** Told of the MCPServers as they come: the whole collection after each (re)list, then each change. */
+/** Told of the MCPServers as they come: after each (re)list, then each change. */
 export interface FleetListener {
-  synced(objects: ReadonlyMap<string, unknown>, gone: readonly unknown[]): void;
+  /** `gone`: the objects deleted while the watch was down (none after the first list). */
+  synced(fleet: Fleet, gone: readonly unknown[]): void;
+  /** `previous`: the object as it was before the change, if it was known. */
   changed(type: ChangeType, object: unknown, previous: unknown): void;
 }
 
 /**
  * The MCPServers of the cluster kept in memory from a list and a watch, and the names of its
- * Secrets when asked: the fleet the rules across objects look at, in `serve` (admission never
- * calls the API server) and in the continuous audit. Until the first list has arrived (and the
- * Secrets' too, when watched) there is no fleet: those rules do not run rather than guess.
+ * Secrets when asked: the one cache that the fleet rules at admission (admission never calls the
+ * API server) and the continuous audit both read. Each object is cut down to what the rules read
+ * as it arrives (judgedFields), and the fleet is changed in place, one object at a time, so that
+ * thousands of MCPServers cost little memory and a change costs only that object. Until the first
+ * list has arrived (and the Secrets' too, when watched) there is no fleet: the rules across
+ * objects do not run rather than guess.
  */
-export class FleetWatch {
+export class FleetCache {
   private readonly servers: Informer;
   private readonly secretsInformer: Informer | undefined;
   /** By uid, as the API server last showed them. */
-  private readonly objects = new Map<string, unknown>();
+  private readonly objects = new Fleet();
   private readonly secretNames = new Set<string>();
   private serversSynced = false;
   private secretsSynced = false;
-  /** The fleet as last built; a new one after any change (rules group a fleet once, by identity). */
-  private current: Fleet | undefined;
 
-  constructor(private readonly options: FleetWatchOptions) {
+  constructor(private readonly options: FleetCacheOptions) {
     const { connection, backoff } = options;
-    this.servers = new Informer({ connection, resource: MCPSERVERS, list: () => listMCPServers(connection), backoff });
+    this.servers = new Informer({ connection, resource: MCPSERVERS, list: () => listMCPServers(connection, { keep: judgedFields }), keep: judgedFields, backoff });
     this.secretsInformer = options.secrets
-      ? new Informer({ connection: metadataOnly(connection, 'watch'), resource: SECRETS, list: () => listSecretsMetadata(connection), backoff })
+      ? new Informer({ connection: metadataOnly(connection, 'watch'), resource: SECRETS, list: () => listSecretsMetadata(connection, secretKey), keep: secretKey, backoff })
       : undefined;
   }
 
@@ -76,18 +78,17 @@ export class FleetWatch {
     });
     this.secretsInformer?.start({
       ...this.options.reports('secrets'),
-      synced: (items) => {
+      synced: (keys) => {
         this.secretNames.clear();
-        for (const item of items) this.secretNames.add(secretKey(item));
+        for (const key of keys) this.secretNames.add(String(key));
         this.secretsSynced = true;
-        this.current = undefined;
       },
-      changed: (type, item) => {
-        if (type === 'DELETED') this.secretNames.delete(secretKey(item));
-        else this.secretNames.add(secretKey(item));
-        this.current = undefined;
+      changed: (type, key) => {
+        if (type === 'DELETED') this.secretNames.delete(String(key));
+        else this.secretNames.add(String(key));
       },
     });
+    if (this.secretsInformer) this.objects.secrets = secretIndexOf(this.secretNames);
   }
 
   async stop(): Promise<void> {
@@ -98,32 +99,38 @@ export class FleetWatch {
     return this.serversSynced;
   }
 
-  /** The MCPServers by uid, as last seen. */
-  get all(): ReadonlyMap<string, unknown> {
+  /** The MCPServer of this uid, as last seen (cut down to what the rules read). */
+  get(uid: string): unknown {
+    return this.objects.get(uid);
+  }
+
+  /** Every MCPServer as last seen, synced or not: for finding what a change affects. */
+  get members(): Fleet {
     return this.objects;
   }
 
   /** The fleet now, or undefined while a watch it needs has not delivered its first list. */
   fleet(): Fleet | undefined {
     if (!this.serversSynced || (this.secretsInformer && !this.secretsSynced)) return undefined;
-    this.current ??= {
-      members: [...this.objects].map(([id, object]) => ({ id, object })),
-      ...(this.secretsInformer ? { secrets: secretIndexOf(this.secretNames) } : {}),
-    };
-    return this.current;
+    return this.objects;
   }
 
   /** Takes a (re)list; returns the objects that were deleted while the watch was down. */
   private replace(items: readonly unknown[]): unknown[] {
-    const listed = new Map<string, unknown>();
+    const listed = new Set<string>();
     for (const item of items) {
-      const uid = objectMetadata(item).uid;
-      if (uid !== undefined) listed.set(uid, item);
+      const { uid, resourceVersion } = objectMetadata(item);
+      if (uid === undefined) continue;
+      listed.add(uid);
+      // An object the relist shows unchanged keeps its place and its view in the fleet.
+      if (resourceVersion === undefined || objectMetadata(this.objects.get(uid)).resourceVersion !== resourceVersion) this.objects.set(uid, item);
     }
-    const gone = [...this.objects].filter(([uid]) => !listed.has(uid)).map(([, object]) => object);
-    this.objects.clear();
-    for (const [uid, item] of listed) this.objects.set(uid, item);
-    this.current = undefined;
+    const gone: unknown[] = [];
+    for (const uid of [...this.objects.ids()]) {
+      if (listed.has(uid)) continue;
+      gone.push(this.objects.get(uid));
+      this.objects.delete(uid);
+    }
     return gone;
   }
 
@@ -134,8 +141,6 @@ export class FleetWatch {
     const previous = this.objects.get(uid);
     if (type === 'DELETED') this.objects.delete(uid);
     else this.objects.set(uid, item);
-    this.current = undefined;
     return previous;
   }
 }
-
