@@ -9,7 +9,7 @@ import { FleetCache, watchReports, type WatchReports } from '../cluster/fleet-ca
 import type { ChangeType } from '../cluster/informer.js';
 import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from '../cluster/leader-election.js';
 import { NamespaceLabels } from '../cluster/namespace-labels.js';
-import { RateLimiter, type RateLimit } from '../cluster/rate-limiter.js';
+import { DEFAULT_WRITE_LIMIT, RateLimiter, type RateLimit } from '../cluster/rate-limiter.js';
 import { connectWithBackoff } from '../cluster/reconnect.js';
 import { judgeStoredObject, policyNeedsNamespaceLabels, STORED_OBJECT_CONTEXT } from './audit.js';
 import { ViolationEvents, type JudgedObject } from './events.js';
@@ -27,14 +27,6 @@ export interface AuditTiming {
 }
 
 export const DEFAULT_AUDIT_TIMING: AuditTiming = { lease: DEFAULT_LEASE_TIMING, backoff: DEFAULT_BACKOFF, reportDelayMs: 1000, crdRecheckMs: 60_000 };
-
-/**
- * The audit's writes (reports and events) a second, and at once. client-go's defaults (5 and 10)
- * are for a controller that writes now and then; a first pass writes a report per MCPServer, and
- * at these rates 10,000 take about 30 s. The API server's priority and fairness still orders
- * them behind the requests that matter more (docs/operations.md tells how to lower them).
- */
-export const DEFAULT_WRITE_LIMIT: RateLimit = { qps: 400, burst: 400 };
 
 export const LEASE_NAME = 'mcpserver-webhook-audit';
 

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
 import type { ClusterConnection } from '../cluster/connection.js';
+import { DEFAULT_WRITE_LIMIT, type RateLimit } from '../cluster/rate-limiter.js';
 import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -34,6 +35,10 @@ Options:
       --audit               keep judging the MCPServers in the cluster: PolicyReports, Events and
                             metrics; the replica holding a Lease writes (AUDIT=true); default off
       --audit-namespace NS  namespace of the audit's Lease (POD_NAMESPACE); default the pod's, else default
+      --audit-qps N         the audit's writes (PolicyReports, Events) a second, on average, as client-go's
+                            QPS (AUDIT_QPS); default ${DEFAULT_WRITE_LIMIT.qps}
+      --audit-burst N       the audit's writes at once after a quiet while, as client-go's Burst
+                            (AUDIT_BURST); default ${DEFAULT_WRITE_LIMIT.burst}
       --fleet               keep the MCPServers of the cluster in view from a watch, so that the rules
                             across objects (family-consistency, tool-prefix-collision) judge each
                             write against the others (FLEET=true); --audit does too; default off
@@ -66,6 +71,7 @@ interface ServeConfiguration {
   readonly shutdownGraceMs: number;
   readonly audit: boolean;
   readonly auditNamespace: string | undefined;
+  readonly auditWriteLimit: RateLimit;
   /** The fleet view for admission: from the audit's watch, or a watch of its own. */
   readonly fleet: boolean;
   readonly watchSecrets: boolean;
@@ -92,6 +98,8 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
         'shutdown-grace': { type: 'string' },
         audit: { type: 'boolean' },
         'audit-namespace': { type: 'string' },
+        'audit-qps': { type: 'string' },
+        'audit-burst': { type: 'string' },
         fleet: { type: 'boolean' },
         'watch-secrets': { type: 'boolean' },
         kubeconfig: { type: 'string' },
@@ -114,7 +122,9 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
   for (const flag of ['audit-namespace', 'kubeconfig'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} needs a value`);
   }
-  if (values['audit-namespace'] !== undefined && !audit) throw new UsageError('--audit-namespace is used only with --audit');
+  for (const flag of ['audit-namespace', 'audit-qps', 'audit-burst'] as const) {
+    if (values[flag] !== undefined && !audit) throw new UsageError(`--${flag} is used only with --audit`);
+  }
   if (values.kubeconfig !== undefined && !fleet) throw new UsageError('--kubeconfig is used only with --audit or --fleet');
   return {
     port: portNumber(setting(values.port, 'PORT') ?? '8443', '--port (PORT)'),
@@ -129,6 +139,10 @@ function parseServeArguments(args: string[], env: NodeJS.ProcessEnv): ServeConfi
     shutdownGraceMs: seconds(setting(values['shutdown-grace'], 'SHUTDOWN_GRACE_SECONDS') ?? '20', '--shutdown-grace (SHUTDOWN_GRACE_SECONDS)') * 1000,
     audit,
     auditNamespace: setting(values['audit-namespace'], 'POD_NAMESPACE'),
+    auditWriteLimit: {
+      qps: positiveNumber(setting(values['audit-qps'], 'AUDIT_QPS') ?? String(DEFAULT_WRITE_LIMIT.qps), '--audit-qps (AUDIT_QPS)'),
+      burst: Math.floor(positiveNumber(setting(values['audit-burst'], 'AUDIT_BURST') ?? String(DEFAULT_WRITE_LIMIT.burst), '--audit-burst (AUDIT_BURST)')),
+    },
     fleet,
     watchSecrets,
     kubeconfig: values.kubeconfig,
@@ -146,6 +160,12 @@ function portNumber(text: string, name: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${name} must be a port number from 0 to 65535`);
   return port;
+}
+
+function positiveNumber(text: string, name: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value >= 1) || value > 100_000) throw new UsageError(`${name} must be a number from 1 to 100000`);
+  return value;
 }
 
 function seconds(text: string, name: string): number {
@@ -225,6 +245,7 @@ async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEn
     identity: env.POD_NAME || `${hostname()}_${process.pid}`,
     leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
     watchSecrets: config.watchSecrets,
+    writeLimit: config.auditWriteLimit,
   };
   return (shared) => new ContinuousAudit({ ...settings, ...shared });
 }

@@ -12,6 +12,14 @@ export interface RateLimit {
   readonly burst: number;
 }
 
+/**
+ * The audit's writes (reports and events) a second, and at once. client-go's defaults (5 and 10)
+ * are for a controller that writes now and then; a first pass writes a report per MCPServer, and
+ * at these rates 10,000 take about 30 s. The API server's priority and fairness still orders
+ * them behind the requests that matter more (docs/operations.md tells how to lower them).
+ */
+export const DEFAULT_WRITE_LIMIT: RateLimit = { qps: 400, burst: 400 };
+
 export class RateLimiter {
   private tokens: number;
   private updatedAt: number;

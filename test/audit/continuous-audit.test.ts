@@ -9,6 +9,7 @@ import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { metricValue } from '../server/test-app.js';
 import { fixtureCluster, memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
 import { closedPort, writeKubeconfig, type RecordedRequest } from '../cluster/fake-api-server.js';
+import { statusBody } from '../cluster/fake-cluster.js';
 
 let rig: AuditRig | undefined;
 afterEach(async () => {
@@ -184,6 +185,69 @@ describe('PolicyReports', () => {
   });
 });
 
+describe('refused writes', () => {
+  /** What RBAC answers a service account that may not create PolicyReports in `namespace` (the authorizer's words, as recorded in fixtures/). */
+  const forbidden = (namespace: string) => ({
+    status: 403,
+    body: statusBody(
+      403,
+      'Forbidden',
+      `policyreports.wgpolicyk8s.io is forbidden: User "system:serviceaccount:mcpserver-webhook:mcpserver-webhook" cannot create resource "policyreports" in API group "wgpolicyk8s.io" in the namespace "${namespace}"`,
+      { group: 'wgpolicyk8s.io', kind: 'policyreports' },
+    ),
+  });
+
+  it('says once, at warn, which namespace refuses and how to fix it, counts it by reason, retries with backoff, and writes the rest', async () => {
+    const rig = await start();
+    const writesToDev = (): RecordedRequest[] => rig.server.requests.filter((request) => request.method === 'POST' && request.path.includes('/namespaces/dev/policyreports'));
+    rig.cluster.refusing = (request) => (request.method === 'POST' && request.path.includes('/namespaces/dev/policyreports') ? forbidden('dev') : undefined);
+    const replica = rig.replica();
+    await until(() => reportsIn(rig, 'muster').size === 2 && reportsIn(rig, 'prod').size === 1 && writesToDev().length > 0, 'the other reports, and a refused one');
+    await settle(1000);
+
+    const refusals = replica.log.lines().filter((line) => line.event === 'policy-report-refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ level: 'warn', namespace: 'dev', reason: 'forbidden' });
+    expect(String(refusals[0]?.msg)).toContain('may not create policyreports.wgpolicyk8s.io in the namespace dev: grant create (RBAC)');
+    expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_write_errors_total{resource="policyreports",error="forbidden"}')).toBeGreaterThan(0);
+    // Backoff (20 ms doubling to 200 ms in these tests): a handful of tries in a second, not a loop.
+    expect(writesToDev().length).toBeLessThan(15);
+    expect(reportsIn(rig, 'dev').size).toBe(0);
+
+    rig.cluster.refusing = undefined;
+    await until(() => reportsIn(rig, 'dev').size === 1, 'the dev report once RBAC allows it');
+    await until(() => replica.log.lines().some((line) => line.event === 'policy-report-accepted' && line.namespace === 'dev'), 'a line that says so');
+  });
+});
+
+describe('judging what a change affects', () => {
+  it('judges again the family members of an object that changes, and its tool-name-space peers', async () => {
+    const rig = await start();
+    const member = (name: string, instanceArg: string) => ({
+      apiVersion: 'muster.giantswarm.io/v1alpha1',
+      kind: 'MCPServer',
+      metadata: { name, namespace: 'muster' },
+      spec: { type: 'streamable-http', url: `https://${name}.example.com/mcp`, family: { name: 'clusters', instanceArg } },
+    });
+    for (const name of ['cluster-a', 'cluster-b', 'cluster-c']) rig.cluster.apply(member(name, 'cluster'));
+    rig.replica();
+    const familyResult = (name: string) => reportsIn(rig, 'muster').get(name)?.results.find((result) => result.rule === 'family-consistency')?.result;
+    await until(() => ['cluster-a', 'cluster-b', 'cluster-c'].every((name) => familyResult(name) === 'pass'), 'a family that agrees');
+
+    // One member now disagrees: the others' verdicts change though they did not.
+    rig.cluster.apply(member('cluster-c', 'workload'));
+    await until(() => ['cluster-a', 'cluster-b', 'cluster-c'].every((name) => familyResult(name) === 'fail'), 'the whole family to fail');
+    // And agrees again: every member passes again.
+    rig.cluster.apply(member('cluster-c', 'cluster'));
+    await until(() => ['cluster-a', 'cluster-b', 'cluster-c'].every((name) => familyResult(name) === 'pass'), 'the whole family to pass again');
+    // Leaving the family is a change to it too.
+    rig.cluster.apply(member('cluster-b', 'workload'));
+    await until(() => familyResult('cluster-a') === 'fail', 'a member to see the one that left agree no more');
+    rig.cluster.remove('muster', 'cluster-b');
+    await until(() => familyResult('cluster-a') === 'pass', 'the family to pass once the one that disagrees is gone');
+  });
+});
+
 describe('Events', () => {
   it('writes one Warning event per violating MCPServer, in the words of a denial', async () => {
     const rig = await start();
@@ -243,13 +307,20 @@ describe('Events', () => {
   it('retries an event it could not write while the violation lasts, and drops it when the object is deleted', async () => {
     const rig = await start();
     rig.cluster.apply({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', metadata: { name: 'no-url', namespace: 'prod' }, spec: { type: 'sse' } });
-    rig.cluster.failing = (request) => request.method === 'POST' && request.path.endsWith('/events');
+    const about = (request: RecordedRequest): string | undefined => (request.body as { involvedObject?: { name?: string } } | undefined)?.involvedObject?.name;
+    let stdioFails = true;
+    // The events of no-url fail for good; so do stdio-without-command's, until the object is deleted.
+    rig.cluster.failing = (request) => request.method === 'POST' && request.path.endsWith('/events') && (stdioFails || about(request) === 'no-url');
     const replica = rig.replica();
     await until(() => rig.writes('events').length >= 4, 'failed attempts for both objects');
     rig.cluster.remove('prod', 'no-url');
-    rig.cluster.failing = undefined;
+    stdioFails = false;
     await until(() => rig.cluster.events.size === 1, 'the retried event');
     await settle(400);
+    // A try already on its way when the object went may still arrive; after that, none.
+    const triesForDeleted = rig.writes('events').filter((request) => about(request) === 'no-url').length;
+    await settle(600);
+    expect(rig.writes('events').filter((request) => about(request) === 'no-url')).toHaveLength(triesForDeleted);
     expect([...rig.cluster.events.values()].map((event) => (event.involvedObject as { name: string }).name)).toEqual(['stdio-without-command']);
     expect(metricValue(await metricsOf(replica), 'mcpserver_webhook_audit_write_errors_total{resource="events",error="rejected"}')).toBeGreaterThanOrEqual(2);
     expect(replica.log.lines().filter((line) => line.event === 'audit-error' && line.part === 'events')).toHaveLength(1);

@@ -145,6 +145,8 @@ export class FakeCluster {
   policyReportsServed = true;
   /** A request it matches is answered 500, as by an API server in trouble. */
   failing: ((request: RecordedRequest) => boolean) | undefined;
+  /** Answers a request it has an answer for (a 403 of RBAC, a 413), before anything else. */
+  refusing: ((request: RecordedRequest) => Answer | undefined) | undefined;
 
   constructor(options: FakeClusterOptions = {}) {
     for (const object of options.mcpservers ?? []) this.mcpservers.items.set(key(object as KubeObject), structuredClone(object as KubeObject));
@@ -219,6 +221,8 @@ export class FakeCluster {
 
   /** Gives the answer of kube-apiserver to one request. */
   readonly answer = (request: RecordedRequest): Answer | undefined => {
+    const refused = this.refusing?.(request);
+    if (refused) return refused;
     if (this.failing?.(request)) return { status: 500, body: statusBody(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out') };
     const { path, method } = request;
     if (path === '/apis/muster.giantswarm.io/v1alpha1/mcpservers' && method === 'GET') return this.listOrWatch(this.mcpservers, request);
