@@ -140,7 +140,11 @@ export function objectOutcome(object: AuditedObject): ObjectOutcome {
   return outcome(rules, byRule);
 }
 
-function outcome(rules: readonly string[], findings: ObjectOutcome['findings']): ObjectOutcome {
+/** Most objects pass every rule: they share one empty map. */
+const NO_FINDINGS: ObjectOutcome['findings'] = new Map();
+
+function outcome(rules: readonly string[], found: ObjectOutcome['findings']): ObjectOutcome {
+  const findings = found.size === 0 ? NO_FINDINGS : found;
   const hash = createHash('sha256')
     .update(JSON.stringify([rules, [...findings]]))
     .digest('hex')

@@ -195,6 +195,7 @@ export class ReportQueue {
       }
       if (outcome === 'deleted') stored.delete(name);
       else stored.set(name, outcome);
+      this.options.logger.debug({ event: 'policy-report', namespace, name, outcome: outcome === 'deleted' ? 'deleted' : known ? 'updated' : 'created' }, `PolicyReport ${namespace}/${name} written`);
       this.backoff.reset();
       this.options.failures.succeeded('policy reports');
       this.refusals.succeeded(namespace);

@@ -350,7 +350,7 @@ describe('the watch', () => {
     // Deleted without an event reaching the watch, then the history is compacted.
     rig.cluster.mcpservers.items.delete('dev/plain-http');
     rig.cluster.expireHistory();
-    await until(() => report(rig, 'dev') === undefined, 'the dev report to go');
+    await until(() => report(rig, 'dev') === undefined, 'the dev report to go', 10_000);
     const metrics = await metricsOf(replica);
     expect(metricValue(metrics, 'mcpserver_webhook_audit_watch_restarts_total{resource="mcpservers",reason="expired"}')).toBe(1);
     expect(metricValue(metrics, 'mcpserver_webhook_audit_cycles_total{trigger="list"}')).toBe(2);

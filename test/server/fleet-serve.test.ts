@@ -10,7 +10,7 @@ import { httpsCall, readText, startChildServer, temporaryDirectory, type ChildSe
 
 /**
  * `serve --fleet` in a child process, as a pod runs it, against the in-process API server stand-in
- * (test/audit/fake-api-server.ts, built from recorded list and watch answers): admission judges
+ * (test/cluster/fake-api-server.ts, built from recorded list and watch answers): admission judges
  * each write against the other MCPServers of its namespace, kept from a watch, and never calls
  * the API server on the request path.
  */
