@@ -309,9 +309,8 @@ export class ContinuousAudit {
     };
     this.evaluations.set(uid, evaluation);
     this.violations.change(previous, evaluation);
-    if (!this.mayWrite()) return;
-    cluster.events.observe(evaluation);
     if (!unchanged) cluster.reports.changed(uid);
+    if (this.mayWrite()) cluster.events.observe(evaluation);
   }
 
   private startedLeading(): void {

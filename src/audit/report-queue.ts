@@ -114,7 +114,9 @@ export class ReportQueue {
   }
 
   private add(name: string, work: Work): void {
-    if (!this.options.mayWrite()) return;
+    // Outside a term of leadership nothing is kept: a new term brings every report in line anyway.
+    // Within one, work waits even while a renewal is late (mayWrite() false for a moment).
+    if (!this.stored && !this.listing) return;
     this.parked.delete(name);
     this.pending.set(name, work);
     this.pumpTimer ??= setTimeout(() => {
@@ -185,7 +187,9 @@ export class ReportQueue {
     if (namespace === undefined) return;
     const blockedUntil = this.refusals.blockedUntil(namespace);
     if (blockedUntil !== undefined) return this.park(name, work, blockedUntil);
-    if (!(await this.options.limiter.take(this.stopping.signal)) || !this.options.mayWrite() || this.stored !== stored) return;
+    if (!(await this.options.limiter.take(this.stopping.signal)) || this.stored !== stored) return;
+    // A renewal running late: the work waits for it rather than being lost (a lost term clears it).
+    if (!this.options.mayWrite()) return this.park(name, work, performance.now() + this.backoff.next());
     try {
       const outcome = subject ? await this.writer.put(buildPolicyReport(subject, subject.outcome, subject.sinceSeconds), known) : await this.writer.remove(namespace, name);
       if (outcome === CRD_MISSING) {
