@@ -185,20 +185,26 @@ export class ReportWatch {
 
   private async run(): Promise<void> {
     for (let watches = 0; !this.stopped && watches < MAX_WATCHES; watches++) {
-      const expired = await this.watchOnce().catch(() => false);
-      // 410 Gone: the resourceVersion is too old; start over from what the API server has now.
-      if (expired) {
-        this.resourceVersion = undefined;
-        for (const key of [...this.reports.keys()]) this.forget(key);
-      }
+      // A list first, then a watch from its resourceVersion: a watch without one asks for the
+      // initial events, which an API server on etcd 3.4 refuses (no RequestWatchProgress).
+      const relist = await (this.resourceVersion === undefined ? this.list() : Promise.resolve()).then(() => this.watchOnce()).catch(() => false);
+      if (relist) this.resourceVersion = undefined;
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
-  /** One watch until the API server ends it; true when it answered 410 Gone. */
+  /** Every report there is now, instead of what was known. */
+  private async list(): Promise<void> {
+    const answer = await request(endpoint(this.plane), 'GET', POLICY_REPORTS);
+    if (answer.status !== 200) throw new Error(`listing PolicyReports failed: ${answer.status}`);
+    for (const key of [...this.reports.keys()]) this.forget(key);
+    for (const object of answer.body.items) this.keep(object);
+    this.resourceVersion = answer.body.metadata.resourceVersion;
+  }
+
+  /** One watch until the API server ends it; true when it must list again (410 Gone, or an ERROR event). */
   private watchOnce(): Promise<boolean> {
-    // Without a resourceVersion the watch begins with an ADDED event for every report there is.
-    const query = { watch: 'true', allowWatchBookmarks: 'true', ...(this.resourceVersion === undefined ? {} : { resourceVersion: this.resourceVersion }) };
+    const query = { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: this.resourceVersion ?? '' };
     return new Promise((resolve, reject) => {
       const req = send(endpoint(this.plane), 'GET', POLICY_REPORTS, { query }, (res) => {
         if (res.statusCode !== 200) {
@@ -228,21 +234,25 @@ export class ReportWatch {
     });
   }
 
-  /** One watch event; true for the ERROR of an expired resourceVersion. */
+  /** One watch event; true for an ERROR (an expired resourceVersion, mostly): then the watch lists again. */
   private take(line: string): boolean {
     const event = JSON.parse(line) as { type: string; object: any };
-    if (event.type === 'ERROR') return event.object?.code === 410;
+    if (event.type === 'ERROR') return true;
     const { namespace, name, resourceVersion } = event.object.metadata;
     this.resourceVersion = resourceVersion;
     if (event.type === 'BOOKMARK') return false;
+    if (event.type === 'DELETED') this.forget(`${namespace}/${name}`);
+    else this.keep(event.object);
+    return false;
+  }
+
+  private keep(report: any): void {
+    const { namespace, name } = report.metadata;
     const key = `${namespace}/${name}`;
     this.forget(key);
-    if (event.type !== 'DELETED') {
-      const seen = { namespace, name, bytes: Buffer.byteLength(JSON.stringify(event.object)), uids: reportedUids(event.object), summaryAgrees: summaryAgrees(event.object) };
-      this.reports.set(key, seen);
-      for (const uid of seen.uids) this.naming.set(uid, (this.naming.get(uid) ?? 0) + 1);
-    }
-    return false;
+    const seen = { namespace, name, bytes: Buffer.byteLength(JSON.stringify(report)), uids: reportedUids(report), summaryAgrees: summaryAgrees(report) };
+    this.reports.set(key, seen);
+    for (const uid of seen.uids) this.naming.set(uid, (this.naming.get(uid) ?? 0) + 1);
   }
 
   private forget(key: string): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type ChildServer } from '../server/child-server.js';
+import { eventually, type ChildServer, type LogLine } from '../server/child-server.js';
 import { copyExamples, grantChartAuditRbac, metrics, sumOf } from './audit-setup.js';
 import { adminClients, createNamespace, installCrd, MCPSERVER_CRD, POLICY_REPORT_CRD, serviceAccount, writeKubeconfig } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
@@ -56,23 +56,28 @@ afterAll(async () => {
   folder.remove();
 });
 
+/** The webhook's log lines at warn and error. */
+const problems = (): LogLine[] => webhook.logs().filter((line) => line.level === 'warn' || line.level === 'error');
+
 describe(`serve --audit with ${CROWDED_COUNT} MCPServers in one namespace`, () => {
   it('puts every MCPServer in a PolicyReport, while the writes of one namespace are refused', async () => {
     await watch.until(() => watch.missing(uids) === 0, REPORTED_WITHIN_MS);
     expect(watch.missing(uids), `MCPServers in no PolicyReport after ${REPORTED_WITHIN_MS / 1000} s, of ${uids.length}`).toBe(0);
   }, REPORTED_WITHIN_MS + 30_000);
 
-  it('keeps every report under 1 MiB, with a summary that counts its results', () => {
+  it('keeps every report under 1 MiB, with a summary that counts its results; none is refused as too large', () => {
     const reports = watch.all();
     expect(reports.length).toBeGreaterThan(0);
     const largest = Math.max(...reports.map((report) => report.bytes));
     expect(largest, `the largest PolicyReport, in bytes`).toBeLessThan(MIB);
     expect(reports.filter((report) => !report.summaryAgrees).map((report) => `${report.namespace}/${report.name}`)).toEqual([]);
     expect(reports.filter((report) => report.namespace === REFUSED)).toEqual([]);
+    // A report the API server refuses is never stored, so its size shows only in the refusal.
+    expect(problems().filter((line) => /\b413\b|too large/i.test(String(line.msg)))).toEqual([]);
   });
 
   it('reports the refused writes: a warning or error that names the namespace, and the metric', async () => {
-    const refusal = await eventually(async () => webhook.logs().find((line) => (line.level === 'warn' || line.level === 'error') && JSON.stringify(line).includes(REFUSED)), 30_000, 500);
+    const refusal = await eventually(async () => problems().find((line) => JSON.stringify(line).includes(REFUSED)), 30_000, 500);
     expect(JSON.stringify(refusal)).toMatch(/forbidden|may not|cannot/i);
     const series = await metrics(webhook.metricsPort);
     expect(sumOf(series, 'mcpserver_webhook_audit_write_errors_total', { resource: 'policyreports', error: 'forbidden' })).toBeGreaterThan(0);
@@ -82,6 +87,7 @@ describe(`serve --audit with ${CROWDED_COUNT} MCPServers in one namespace`, () =
     const series = await metrics(webhook.metricsPort);
     const errors = sumOf(series, 'mcpserver_webhook_audit_write_errors_total', { resource: 'policyreports' });
     const forbidden = sumOf(series, 'mcpserver_webhook_audit_write_errors_total', { resource: 'policyreports', error: 'forbidden' });
-    expect(errors - forbidden, 'PolicyReport writes refused for another reason than RBAC').toBe(0);
+    const said = problems().map((line) => String(line.msg));
+    expect(errors - forbidden, `PolicyReport writes refused for another reason than RBAC; the webhook said: ${JSON.stringify(said)}`).toBe(0);
   });
 });
