@@ -105,7 +105,7 @@ interface Figures {
   readonly reports: number;
   readonly largestReportBytes: number;
   readonly writeErrors: Record<string, number>;
-  /** The webhook's log lines at warn and error, each message once with its count. */
+  /** The webhook's log lines at warn and error (but the drift the bench's reviews cause), each message once with its count. */
   readonly warnings: Record<string, number>;
 }
 
@@ -210,7 +210,9 @@ async function scenario(size: number, build: { name: string; root: string }): Pr
     const writeErrors: Record<string, number> = {};
     for (const [key, value] of series) if (key.startsWith('mcpserver_webhook_audit_write_errors_total{') && value > 0) writeErrors[key.slice(key.indexOf('{'))] = value;
     const warnings: Record<string, number> = {};
-    for (const line of webhook.logs()) if (line.level === 'warn' || line.level === 'error') warnings[String(line.msg)] = (warnings[String(line.msg)] ?? 0) + 1;
+    // The bench's reviews include objects the webhook's schema refuses, which it notes as drift: not the audit's.
+    const audits = webhook.logs().filter((line) => (line.level === 'warn' || line.level === 'error') && line.event !== 'schema-drift');
+    for (const line of audits) warnings[String(line.msg)] = (warnings[String(line.msg)] ?? 0) + 1;
     return {
       build: build.name,
       size,
@@ -265,12 +267,14 @@ function countRequests(auditLog: string): { requests: Record<string, number>; re
   return { requests, refusedRequests };
 }
 
-const seconds = (value: number | undefined, never: string): string => (value === undefined ? never : `${value.toFixed(1)} s`);
-const counts = (record: Record<string, number>): string =>
-  Object.entries(record)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, count]) => `${key}: ${formatInteger(count)}`)
-    .join(', ') || 'none';
+function seconds(value: number | undefined, never: string): string {
+  return value === undefined ? never : `${value.toFixed(1)} s`;
+}
+
+function counts(record: Record<string, number>): string {
+  const entries = Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  return entries.map(([key, count]) => `${key}: ${formatInteger(count)}`).join(', ') || 'none';
+}
 
 /** A table of one size, a column per build, then the targets met or missed. */
 function printSize(figures: readonly Figures[]): void {
@@ -301,7 +305,8 @@ function printSize(figures: readonly Figures[]): void {
     console.log(`  refused by the API server: ${counts(run.refusedRequests)}`);
     console.log(`  audit write errors (metric): ${counts(run.writeErrors)}`);
     console.log(`  log lines at warn or error: ${counts(run.warnings)}`);
-    const tooLarge = Object.keys(run.refusedRequests).some((key) => key.endsWith(' 413'));
+    // Too large for the API server (413, over 3 MiB) or for etcd (500, over 1.5 MiB): never stored, so never seen.
+    const tooLarge = Object.keys(run.refusedRequests).some((key) => /^(create|update|patch) policyreports (413|500)$/.test(key));
     const checks: [string, boolean, string][] = [
       [`peak RSS <= ${formatMiB(TARGETS.maxPeakRssBytes)}`, run.peakRssBytes <= TARGETS.maxPeakRssBytes, formatMiB(run.peakRssBytes)],
       [
@@ -310,7 +315,7 @@ function printSize(figures: readonly Figures[]): void {
         `+${formatMs(run.admission.pass.p99 - run.admission.idle.p99)} ms`,
       ],
       [`every MCPServer in a report within ${TARGETS.maxReportedSeconds} s`, (run.reportedSeconds ?? Infinity) <= TARGETS.maxReportedSeconds, seconds(run.reportedSeconds, 'never')],
-      [`no report over ${formatMiB(TARGETS.maxReportBytes)}`, run.largestReportBytes <= TARGETS.maxReportBytes && !tooLarge, `largest stored ${formatInteger(run.largestReportBytes)} B${tooLarge ? '; writes refused as too large (413)' : ''}`],
+      [`no report over ${formatMiB(TARGETS.maxReportBytes)}`, run.largestReportBytes <= TARGETS.maxReportBytes && !tooLarge, `largest stored ${formatInteger(run.largestReportBytes)} B${tooLarge ? '; writes refused (413 or 500: too large)' : ''}`],
     ];
     for (const [what, met, figure] of checks) console.log(`  ${met ? 'met   ' : 'MISSED'}  ${what}: ${figure}`);
   }
