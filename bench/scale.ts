@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findAssets, WHERE } from '../test/e2e/assets.mjs';
+import { assetsOrExit } from '../test/e2e/assets.mjs';
 import { grantChartAuditRbac, metrics, sumOf } from '../test/e2e/audit-setup.js';
 import { adminClients, createNamespace, installCrd, MCPSERVER_CRD, POLICY_REPORT_CRD, serviceAccount, writeKubeconfig } from '../test/e2e/cluster.js';
 import { startControlPlane } from '../test/e2e/control-plane.js';
@@ -67,16 +67,7 @@ const builds = [
   }),
 ];
 
-const assets = findAssets(process.env);
-if (assets.found === 'none') {
-  console.log(`bench:scale skipped: it needs kube-apiserver and etcd; ${WHERE} npm run bench:scale`);
-  process.exit(0);
-}
-if (assets.found === 'missing') {
-  console.error(`bench:scale: no executable ${assets.missing.join(' or ')}; ${WHERE} npm run bench:scale`);
-  process.exit(2);
-}
-Object.assign(process.env, assets.env);
+Object.assign(process.env, assetsOrExit('bench:scale'));
 requireBuild(SCRIPT);
 const { buildPayloads } = await import('./payloads.mjs');
 

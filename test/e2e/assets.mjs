@@ -6,9 +6,26 @@
 import { accessSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** What to tell someone who has not got them. */
-export const WHERE =
-  "get them with controller-runtime's setup-envtest (setup-envtest use 1.30 -p path) and run KUBEBUILDER_ASSETS=<that folder>";
+const WHERE = "get them with controller-runtime's setup-envtest (setup-envtest use 1.30 -p path) and run KUBEBUILDER_ASSETS=<that folder>";
+
+/**
+ * The binaries' environment for `npm run <script>`; without them, one line and exit 0, so that
+ * machines without them (CI among them) pass over it; named but missing, an error (exit 2).
+ * @param {string} script
+ * @returns {{ TEST_ASSET_KUBE_APISERVER: string, TEST_ASSET_ETCD: string }}
+ */
+export function assetsOrExit(script) {
+  const assets = findAssets(process.env);
+  if (assets.found === 'none') {
+    console.log(`${script} skipped: it needs kube-apiserver and etcd; ${WHERE} npm run ${script}`);
+    process.exit(0);
+  }
+  if (assets.found === 'missing') {
+    console.error(`${script}: no executable ${assets.missing.join(' or ')}; ${WHERE} npm run ${script}`);
+    process.exit(2);
+  }
+  return assets.env;
+}
 
 /**
  * `none` when nothing names the binaries (a machine without them: pass over it), `missing` with
@@ -17,7 +34,7 @@ export const WHERE =
  * @param {NodeJS.ProcessEnv} env
  * @returns {{ found: 'none' } | { found: 'missing', missing: string[] } | { found: 'ok', env: { TEST_ASSET_KUBE_APISERVER: string, TEST_ASSET_ETCD: string } }}
  */
-export function findAssets(env) {
+function findAssets(env) {
   const folder = env.KUBEBUILDER_ASSETS;
   const assets = {
     TEST_ASSET_KUBE_APISERVER: env.TEST_ASSET_KUBE_APISERVER || (folder ? join(folder, 'kube-apiserver') : undefined),
