@@ -14,7 +14,10 @@ export function requireBuild(script) {
   }
 }
 
-/** node:util's parseArgs; an unknown option or a missing value stops with one line (exit 2). */
+/**
+ * node:util's parseArgs; an unknown option or a missing value stops with one line (exit 2).
+ * @returns {Record<string, any>}
+ */
 export function readOptions(script, options, usage) {
   try {
     return parseArgs({ options }).values;
@@ -32,7 +35,10 @@ export function positiveNumber(script, flag, text, { fractions = false } = {}) {
   return value;
 }
 
-/** One line on standard error and exit 2. */
+/**
+ * One line on standard error and exit 2.
+ * @returns {never}
+ */
 export function usageError(script, message) {
   console.error(`${script}: ${message}`);
   process.exit(2);

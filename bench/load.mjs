@@ -6,7 +6,8 @@
 //   node bench/load.mjs '{"url":...,"connections":16,"seconds":10,"payloadsFile":...,"latenciesFile":...}'
 //
 // With "paceMs", one kept-alive connection sends a review every paceMs milliseconds instead,
-// as the API server calls a webhook, and the time of each exchange is taken around it.
+// as the API server calls a webhook, and the time of each exchange is taken around it; SIGTERM
+// ends it early, with what it measured so far written as usual.
 //
 // Prints one JSON line with the counts; writes the latencies (ms, float64) to latenciesFile.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -65,8 +66,10 @@ async function paced() {
       });
       req.end(body);
     });
+  let stopping = false;
+  process.once('SIGTERM', () => (stopping = true));
   const start = performance.now();
-  for (let n = 0; performance.now() - start < seconds * 1000; n++) {
+  for (let n = 0; !stopping && performance.now() - start < seconds * 1000; n++) {
     await exchange(bodies[n % bodies.length]);
     const wait = start + (n + 1) * paceMs - performance.now();
     if (wait > 0) await sleep(wait);

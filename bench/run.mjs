@@ -19,6 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencyChart } from './chart.mjs';
+import { cpuSeconds, imageNodeFlags, readLatencies, residentBytes, startLoad } from './children.mjs';
 import { positiveNumber, readOptions, requireBuild, usageError } from './command.mjs';
 import { summarizeProfile } from './profile.mjs';
 import { fileStamp, formatInteger, formatMiB, formatMs, formatRatio, latencySummary, table } from './stats.mjs';
@@ -224,16 +225,14 @@ async function trial(server, connections, trialSeconds, rssEveryMs = 100) {
   let load;
   try {
     const pacing = connections === 'paced' ? { connections: 1, paceMs } : { connections };
-    load = await runLoad({ url: `https://127.0.0.1:${server.port}/validate`, ...pacing, seconds: trialSeconds, payloadsFile, latenciesFile });
+    load = await startLoad({ url: `https://127.0.0.1:${server.port}/validate`, ...pacing, seconds: trialSeconds, payloadsFile, latenciesFile }).result;
   } finally {
     clearInterval(sampler);
   }
   rssSamples.push(residentBytes(server.pid));
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   server.requests += load.responses;
-  const buffer = readFileSync(latenciesFile);
-  const latencies = new Float64Array(buffer.byteLength / 8);
-  new Uint8Array(latencies.buffer).set(buffer); // a copy: the Buffer's own offset need not be a multiple of 8
+  const latencies = readLatencies(latenciesFile);
   // autocannon counts a timeout among its errors too.
   const errors = load.errors + load.non2xx;
   return {
@@ -400,15 +399,6 @@ async function stopServer(server) {
   await server.exited;
 }
 
-function runLoad(config) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bench', 'load.mjs'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`the load generator failed (exit ${code})`))));
-  });
-}
-
 function post(port, path, body, ca) {
   return exchange({ port, path, method: 'POST', headers: { 'content-type': 'application/json' }, ca }, body);
 }
@@ -439,35 +429,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** The options the container image gives node before the script: its Dockerfile's last ENTRYPOINT, between the two. */
-function imageNodeFlags(root) {
-  const dockerfile = join(root, 'Dockerfile');
-  if (!existsSync(dockerfile)) return [];
-  const entrypoint = readFileSync(dockerfile, 'utf8').split('\n').filter((line) => line.startsWith('ENTRYPOINT ')).at(-1);
-  return entrypoint ? JSON.parse(entrypoint.slice('ENTRYPOINT '.length)).slice(1, -1) : [];
-}
-
-/** Resident set size of a process, from /proc (Linux); NaN elsewhere, printed as n/a. */
-function residentBytes(pid) {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'));
-  return match ? Number(match[1]) * 1024 : Number.NaN;
-}
-
-/** User plus system CPU time a process has used, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid) {
-  const fields = readProc(pid, 'stat').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of stat; after the command name they are 12 and 13 (from 1).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function readProc(pid, file) {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function relative(file) {

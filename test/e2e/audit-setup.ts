@@ -33,17 +33,37 @@ export async function copyExamples(plane: ControlPlane, namespace: string, files
 /**
  * The chart's RBAC for the continuous audit (templates/rbac.yaml): its rules as they are, bound to
  * the service account `serviceAccount` of the release namespace, the Lease's Role in that namespace.
+ * With `reportWritesOnlyIn`, the account may read PolicyReports everywhere but write them only in
+ * those namespaces (a ClusterRole of the write verbs, bound by a RoleBinding in each): the API
+ * server refuses its writes anywhere else.
  */
-export async function grantChartAuditRbac(plane: ControlPlane, releaseNamespace: string, serviceAccount: string): Promise<void> {
+export async function grantChartAuditRbac(
+  plane: ControlPlane,
+  releaseNamespace: string,
+  serviceAccount: string,
+  { reportWritesOnlyIn }: { reportWritesOnlyIn?: readonly string[] } = {},
+): Promise<void> {
   const subjects = [{ kind: 'ServiceAccount', name: serviceAccount, namespace: releaseNamespace }];
+  const create = (collection: string, body: object): Promise<unknown> => createObject(plane, `/apis/rbac.authorization.k8s.io/v1/${collection}`, { apiVersion: 'rbac.authorization.k8s.io/v1', ...body });
+  const writeVerbs = new Set(['create', 'update', 'patch', 'delete']);
   for (const document of templateDocuments(templateText('rbac.yaml'))) {
     const kind = String(document.kind);
     const namespaced = kind === 'Role' || kind === 'RoleBinding';
     const metadata = { name: 'mcpserver-webhook-audit', ...(namespaced ? { namespace: releaseNamespace } : {}) };
     const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'ClusterRoleBinding' ? 'ClusterRole' : 'Role', name: metadata.name };
-    const body = kind === 'ClusterRole' || kind === 'Role' ? { kind, metadata, rules: document.rules } : { kind, metadata, roleRef, subjects };
-    const scope = namespaced ? `namespaces/${releaseNamespace}/` : '';
-    await createObject(plane, `/apis/rbac.authorization.k8s.io/v1/${scope}${kind.toLowerCase()}s`, { apiVersion: 'rbac.authorization.k8s.io/v1', ...body });
+    let rules = document.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[] | undefined;
+    if (kind === 'ClusterRole' && reportWritesOnlyIn) {
+      const reports = (rule: { resources: string[] }): boolean => rule.resources.includes('policyreports');
+      const writes = rules?.filter(reports).map((rule) => ({ ...rule, verbs: rule.verbs.filter((verb) => writeVerbs.has(verb)) }));
+      rules = rules?.map((rule) => (reports(rule) ? { ...rule, verbs: rule.verbs.filter((verb) => !writeVerbs.has(verb)) } : rule));
+      const writer = { name: 'mcpserver-webhook-audit-report-writer' };
+      await create('clusterroles', { kind, metadata: writer, rules: writes });
+      for (const namespace of reportWritesOnlyIn) {
+        await create(`namespaces/${namespace}/rolebindings`, { kind: 'RoleBinding', metadata: { ...writer, namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: writer.name }, subjects });
+      }
+    }
+    const body = kind === 'ClusterRole' || kind === 'Role' ? { kind, metadata, rules } : { kind, metadata, roleRef, subjects };
+    await create(`${namespaced ? `namespaces/${releaseNamespace}/` : ''}${kind.toLowerCase()}s`, body);
   }
 }
 
@@ -114,9 +134,25 @@ export async function untilReportsAreCurrent(plane: ControlPlane, namespace: str
   }
 }
 
+/** The series of the replica's /metrics, each as written (`name{labels}`) with its value. */
+export async function metrics(metricsPort: number | undefined): Promise<Map<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((res) => res.text());
+  const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  return new Map(series.map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
+}
+
 /** A counter of the replica's /metrics, 0 when the series is not there. */
 export async function metric(metricsPort: number | undefined, series: string): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((res) => res.text());
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
+  return (await metrics(metricsPort)).get(series) ?? 0;
+}
+
+/** The sum of the series called `name` whose labels include `labels`, from `metrics()`. */
+export function sumOf(series: ReadonlyMap<string, number>, name: string, labels: Readonly<Record<string, string>> = {}): number {
+  let sum = 0;
+  for (const [key, value] of series) {
+    const brace = key.indexOf('{');
+    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
+    if (Object.entries(labels).every(([label, wanted]) => key.includes(`${label}="${wanted}"`))) sum += value;
+  }
+  return sum;
 }

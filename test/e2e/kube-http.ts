@@ -1,3 +1,4 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /**
@@ -30,42 +31,48 @@ export interface RequestOptions {
 }
 
 export function request(endpoint: Endpoint, method: string, path: string, options: RequestOptions = {}): Promise<KubeAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = send(endpoint, method, path, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body, text, warnings: (res.headersDistinct.warning ?? []).map(warningText) });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Sends one request and hands over the response as it streams in: for a watch, whose answer does not end. */
+export function send(endpoint: Endpoint, method: string, path: string, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
   const target = new URL(path, endpoint.url);
   for (const [name, value] of Object.entries(options.query ?? {})) target.searchParams.set(name, value);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const credentials = 'token' in endpoint.user ? { headers: { Authorization: `Bearer ${endpoint.user.token}` } } : { cert: endpoint.user.cert, key: endpoint.user.key, headers: {} };
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      target,
-      {
-        method,
-        ca: endpoint.ca,
-        ...('cert' in credentials ? { cert: credentials.cert, key: credentials.key } : {}),
-        agent: false,
-        headers: {
-          Accept: 'application/json',
-          ...credentials.headers,
-          ...(payload === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' }),
-        },
+  const req = httpsRequest(
+    target,
+    {
+      method,
+      ca: endpoint.ca,
+      ...('cert' in credentials ? { cert: credentials.cert, key: credentials.key } : {}),
+      agent: false,
+      headers: {
+        Accept: 'application/json',
+        ...credentials.headers,
+        ...(payload === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' }),
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, body, text, warnings: (res.headersDistinct.warning ?? []).map(warningText) });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+    },
+    onResponse,
+  );
+  req.end(payload);
+  return req;
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
-import { eventually, startChildServer, type ChildServer, type LogLine } from '../server/child-server.js';
+import { eventually, startChildServer, type BuildOptions, type ChildServer, type LogLine } from '../server/child-server.js';
 import { templateDocuments, templateText } from '../charts/chart-files.js';
 import { endpoint, mcpServerPath, type Clients } from './cluster.js';
 import type { ControlPlane } from './control-plane.js';
@@ -15,7 +15,7 @@ import { track } from './processes.js';
  */
 export async function startWebhook(
   certDir: string,
-  options: { port?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { port?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv; build?: BuildOptions } = {},
 ): Promise<ChildServer> {
   const server = await startChildServer(
     [
@@ -29,6 +29,7 @@ export async function startWebhook(
       ...(options.args ?? []),
     ],
     options.env,
+    options.build,
   );
   track(server.process);
   return server;

@@ -7,7 +7,14 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(REPOSITORY, 'bin', 'mcpserver-webhook.js');
+
+/** Which build runs: this checkout's by default, or another's (a benchmark's baseline), with node flags before the script. */
+export interface BuildOptions {
+  /** A checkout of the project, built (its dist/); default this one. */
+  readonly root?: string;
+  /** Options for node itself, such as those of the container image's ENTRYPOINT. */
+  readonly nodeArgs?: readonly string[];
+}
 
 export type LogLine = Record<string, unknown>;
 
@@ -35,8 +42,8 @@ export function temporaryDirectory(prefix: string): { path: string; remove(): vo
 }
 
 /** Runs the CLI with `args`; resolves once it has written its listening line. */
-export async function startChildServer(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
-  const child = runChild(['serve', ...args], env);
+export async function startChildServer(args: readonly string[], env: NodeJS.ProcessEnv = {}, build: BuildOptions = {}): Promise<ChildServer> {
+  const child = runChild(['serve', ...args], env, build);
   try {
     const listening = await child.waitForLog((line) => line.event === 'listening', { timeoutMs: 20_000 });
     return { ...child, port: Number(listening.port), metricsPort: listening.metricsPort === undefined ? undefined : Number(listening.metricsPort) };
@@ -47,9 +54,9 @@ export async function startChildServer(args: readonly string[], env: NodeJS.Proc
 }
 
 /** Runs the CLI with `args` without waiting for anything. */
-export function runChild(args: readonly string[], env: NodeJS.ProcessEnv = {}): Omit<ChildServer, 'port' | 'metricsPort'> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPOSITORY,
+export function runChild(args: readonly string[], env: NodeJS.ProcessEnv = {}, { root = REPOSITORY, nodeArgs = [] }: BuildOptions = {}): Omit<ChildServer, 'port' | 'metricsPort'> {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'mcpserver-webhook.js'), ...args], {
+    cwd: root,
     // A clean environment: only what the test gives, and what Node needs to run.
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
