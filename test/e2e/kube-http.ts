@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 
 /**
  * Plain HTTPS to the API server, for what client libraries hide: the status code, the Status
@@ -27,6 +27,8 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, string>>;
   /** Default application/json; `application/merge-patch+json` and `application/json-patch+json` for PATCH. */
   readonly contentType?: string;
+  /** Connections kept alive between requests (a stream of writes); default: a new connection for each. */
+  readonly agent?: Agent;
 }
 
 export function request(endpoint: Endpoint, method: string, path: string, options: RequestOptions = {}): Promise<KubeAnswer> {
@@ -41,7 +43,7 @@ export function request(endpoint: Endpoint, method: string, path: string, option
         method,
         ca: endpoint.ca,
         ...('cert' in credentials ? { cert: credentials.cert, key: credentials.key } : {}),
-        agent: false,
+        agent: options.agent ?? false,
         headers: {
           Accept: 'application/json',
           ...credentials.headers,
