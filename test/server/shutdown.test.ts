@@ -39,11 +39,13 @@ async function inFlight(port: number, ca: string): Promise<number | undefined> {
   return metricValue((await httpsCall(port, { ca, path: '/metrics' })).body, 'mcpserver_webhook_in_flight_requests');
 }
 
-/** One GET on `agent`'s kept-alive connection (HTTPS, or plain HTTP for the metrics port). */
-function getOn(agent: Agent | HttpAgent, port: number, path: string): Promise<IncomingMessage & { text: string; connection: Socket }> {
+/** One request on `agent`'s kept-alive connection (HTTPS, or plain HTTP for the metrics port). */
+function requestOn(agent: Agent | HttpAgent, port: number, path: string, json?: unknown): Promise<IncomingMessage & { text: string; connection: Socket }> {
   const send = agent instanceof Agent ? httpsRequest : httpRequest;
+  const payload = json === undefined ? undefined : JSON.stringify(json);
+  const headers = payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) };
   return new Promise((resolve, reject) => {
-    const req = send({ host: 'localhost', port, path, agent }, (res: IncomingMessage) => {
+    const req = send({ host: 'localhost', port, path, agent, method: payload === undefined ? 'GET' : 'POST', headers }, (res: IncomingMessage) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -52,7 +54,7 @@ function getOn(agent: Agent | HttpAgent, port: number, path: string): Promise<In
       res.on('end', () => resolve(Object.assign(res, { text, connection })));
     });
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 
@@ -64,8 +66,10 @@ describe('SIGTERM', () => {
     // Kept-alive connections that sit idle when the signal comes, on both listeners.
     const agent = new Agent({ keepAlive: true, ca });
     const metricsAgent = new HttpAgent({ keepAlive: true });
-    const idle = await getOn(agent, server.port, '/healthz');
-    const idleMetrics = await getOn(metricsAgent, metricsPort, '/healthz');
+    const idle = await requestOn(agent, server.port, '/healthz');
+    const idleMetrics = await requestOn(metricsAgent, metricsPort, '/healthz');
+    const verdictAgent = new Agent({ keepAlive: true, ca });
+    const idleVerdict = await requestOn(verdictAgent, server.port, '/healthz');
 
     const review = halfSentReview(server.port, ca);
     await eventually(async () => ((await inFlight(server.port, ca)) === 1 ? true : undefined));
@@ -77,14 +81,20 @@ describe('SIGTERM', () => {
     // The client may be writing on an idle connection as the shutdown begins: the server did not
     // close it, answers on it (readiness already failing), and asks the client to drop it.
     for (const [before, after] of [
-      [idle, await getOn(agent, server.port, '/readyz')],
-      [idleMetrics, await getOn(metricsAgent, metricsPort, '/readyz')],
+      [idle, await requestOn(agent, server.port, '/readyz')],
+      [idleMetrics, await requestOn(metricsAgent, metricsPort, '/readyz')],
     ] as const) {
       expect(after.connection).toBe(before.connection);
       expect(after.statusCode).toBe(503);
       expect(after.text).toBe('not ready: shutting down\n');
       expect(after.headers.connection).toBe('close');
     }
+    // The verdict API too: its answer in full, on the connection the reconciler kept.
+    const verdict = await requestOn(verdictAgent, server.port, '/v1/verdict', readExample('invalid/credential-over-plaintext.yaml'));
+    expect(verdict.connection).toBe(idleVerdict.connection);
+    expect(verdict.statusCode).toBe(200);
+    expect(verdict.headers.connection).toBe('close');
+    expect(JSON.parse(verdict.text).allowed).toBe(false);
     review.finish();
     const answer = await review.response;
     expect(answer.statusCode).toBe(200);
@@ -95,14 +105,13 @@ describe('SIGTERM', () => {
     expect(await server.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(server.logs().at(-1)).toMatchObject({ event: 'stopped' });
-    agent.destroy();
-    metricsAgent.destroy();
+    for (const each of [agent, metricsAgent, verdictAgent]) each.destroy();
   });
 
   it('closes a kept-alive connection left idle through the drain only when the grace period ends', async () => {
     const server = await startChildServer(['--dev-certs', '--port', '0', '--cert-dir', certs.path, '--shutdown-grace', '2']);
     const agent = new Agent({ keepAlive: true, ca: readText(join(certs.path, 'ca.crt')) });
-    const idleSocket = (await getOn(agent, server.port, '/healthz')).connection;
+    const idleSocket = (await requestOn(agent, server.port, '/healthz')).connection;
     const idleClosed = new Promise<number>((resolve) => idleSocket.once('close', () => resolve(Date.now())));
     const started = Date.now();
     server.process.kill('SIGTERM');
