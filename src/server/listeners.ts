@@ -75,8 +75,8 @@ export async function closeGracefully(servers: readonly Server[], graceMs: numbe
 /**
  * Closes the listening socket alone; `done` is called once every connection has ended. Not
  * `server.close()`: since Node 19 it also closes the idle kept-alive connections at once, the
- * race above. Node's check of `headersTimeout` and `requestTimeout` keeps running meanwhile
- * (an unreferenced timer, which does not hold the process).
+ * race above. Skipping it also leaves Node's check of `headersTimeout` and `requestTimeout`
+ * running, through the drain and after: an unreferenced timer, which does not hold the process.
  */
 function stopAccepting(server: Server, done: () => void): void {
   NetServer.prototype.close.call(server, () => done());
