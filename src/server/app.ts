@@ -229,8 +229,9 @@ function answerFault(deps: AppDependencies, res: ServerResponse, error: unknown)
 
 /**
  * Once shutdown begins, every answer closes its connection, those still being prepared too, so
- * that clients move to another replica. Node itself closes only the connections idle when the
- * server closes: one whose answer came later would stay open until its keep-alive timeout.
+ * that clients move to another replica. This is how a kept-alive connection ends during the
+ * drain: the client drops it itself after its answer, so it never meets a close in the middle of
+ * a request (the idle ones are left open, see `closeGracefully`).
  */
 class UnansweredResponses {
   readonly #responses = new Set<ServerResponse>();

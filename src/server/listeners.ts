@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { ServingCertificate } from './certificates.js';
 
@@ -53,16 +53,31 @@ export function listen(server: Server, port: number, host: string | undefined): 
 }
 
 /**
- * Stops accepting connections, closes idle ones and lets the requests in flight finish (their
- * answers close their connections, see the app). After `graceMs` whatever is still open is
- * cut, so the process exits in bounded time.
+ * Stops accepting connections and lets every open one end by itself: the apps answer each
+ * request from now on with `Connection: close` (see `UnansweredResponses`), so a client drops a
+ * connection after its next answer. A kept-alive connection that is idle stays open: the client
+ * (the API server's pool) may be writing a review on it at this very moment, and a close it meets
+ * after writing is an `EOF` it does not retry, a refused write with `failurePolicy: Fail`. Only
+ * after `graceMs` is whatever is still open cut, idle or not, so the process exits in bounded
+ * time; by then a connection still idle has gone unused through the whole drain, which is when
+ * its client is least likely to pick it (docs/reliability.md, "Rolling restarts").
  */
 export async function closeGracefully(servers: readonly Server[], graceMs: number): Promise<void> {
-  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => stopAccepting(server, resolve))));
   const deadline = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), graceMs);
   try {
     await closed;
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/**
+ * Closes the listening socket alone; `done` is called once every connection has ended. Not
+ * `server.close()`: since Node 19 it also closes the idle kept-alive connections at once, the
+ * race above. Skipping it also leaves Node's check of `headersTimeout` and `requestTimeout`
+ * running, through the drain and after: an unreferenced timer, which does not hold the process.
+ */
+function stopAccepting(server: Server, done: () => void): void {
+  NetServer.prototype.close.call(server, () => done());
 }

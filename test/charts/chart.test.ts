@@ -113,8 +113,6 @@ describe('values.yaml', () => {
       podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
-    const server = values.server as { shutdownGraceSeconds: number; preStopSleepSeconds: number };
-    expect(values.terminationGracePeriodSeconds).toBeGreaterThan(server.shutdownGraceSeconds + server.preStopSleepSeconds);
   });
 });
 
@@ -330,6 +328,30 @@ describe('docs/helm.md', () => {
     const rows = new Map([...table.matchAll(/^\| `([^`]+)` \| `([^`]*)` \|/gm)].map((match) => [match[1]!, match[2]!.replace(/\\\|/g, '|')]));
     expect(leafPaths(values).filter((path) => !rows.has(path))).toEqual([]);
     expect(leafPaths(values).filter((path) => rows.get(path) !== JSON.stringify(valueAt(path)))).toEqual([]);
+  });
+});
+
+describe('docs/reliability.md, rolling restarts', () => {
+  const section = readText('docs/reliability.md').split('\n### Rolling restarts')[1]?.split('\n## ')[0] ?? '';
+  /** The rows of its table of values: `| \`path\` | default | ... |`. */
+  const documented = new Map([...section.matchAll(/^\| `([^`]+)` \| (\d+) s \|/gm)].map((match) => [match[1]!, Number(match[2])]));
+  const seconds = (path: string): number => valueAt(path) as number;
+
+  it('states the chart defaults a rollout relies on', () => {
+    const paths = ['server.preStopSleepSeconds', 'server.shutdownGraceSeconds', 'webhook.timeoutSeconds', 'terminationGracePeriodSeconds'];
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(paths.map((path) => [path, seconds(path)])));
+  });
+
+  it('holds for the chart defaults: a preStop pause, a grace period that outlasts a review, and a pod that exits before it is killed', () => {
+    expect(seconds('server.preStopSleepSeconds')).toBeGreaterThan(0);
+    expect(seconds('server.shutdownGraceSeconds')).toBeGreaterThanOrEqual(seconds('webhook.timeoutSeconds'));
+    expect(seconds('terminationGracePeriodSeconds')).toBeGreaterThan(seconds('server.preStopSleepSeconds') + seconds('server.shutdownGraceSeconds'));
+  });
+
+  it('is enforced by the Deployment template for any values', () => {
+    const template = templateText('deployment.yaml');
+    expect(template).toContain('{{- if lt (int .Values.server.shutdownGraceSeconds) (int .Values.webhook.timeoutSeconds) }}');
+    expect(template).toContain('{{- if le (int .Values.terminationGracePeriodSeconds) (int $stopSeconds) }}');
   });
 });
 
