@@ -83,6 +83,7 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
  */
 export function connect(options: ConnectOptions): ClusterConnection {
   const config = new KubeConfig();
+  reuseConnections(config);
   const root = options.serviceAccountRoot ?? '';
   const tokenFile = `${root}${SERVICE_ACCOUNT_DIR}/token`;
   const inPod = Boolean(options.env.KUBERNETES_SERVICE_HOST && options.env.KUBERNETES_SERVICE_PORT) && existsSync(tokenFile);
@@ -117,6 +118,31 @@ export function connect(options: ConnectOptions): ClusterConnection {
     );
   }
   return useContext(config, loadKubeconfigFiles(config, [defaultFile]), options.context);
+}
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * One connection pool per cluster and user, as client-go keeps one transport per rest.Config.
+ * client-node 2.0.1 gives every request an undici Agent of its own (applySecurityAuthentication
+ * calls createDispatcher in its dist/config.js each time), so every request opens a connection and
+ * makes a TLS handshake, and the connection then stays open, idle, until its keep-alive ends: a
+ * first pass that writes thousands of PolicyReports held thousands of sockets and spent most of its
+ * CPU on handshakes. Here the first Agent made for a cluster and user serves every later request;
+ * the ones made after it are never connected.
+ */
+function reuseConnections(config: KubeConfig): void {
+  const apply = config.applySecurityAuthentication.bind(config);
+  const pools = new Map<string, Dispatcher>();
+  config.applySecurityAuthentication = async (context: RequestContext): Promise<void> => {
+    await apply(context);
+    const made = context.getDispatcher();
+    if (!made) return;
+    const key = JSON.stringify([config.getCurrentCluster()?.name ?? '', config.getCurrentUser()?.name ?? '']);
+    const pool = pools.get(key);
+    if (pool) context.setDispatcher(pool);
+    else pools.set(key, made);
+  };
 }
 
 /** Loads and merges kubeconfig files with kubectl's rule: the first file to set a name, or the current context, wins. */

@@ -1,3 +1,4 @@
+import { CoreV1Api } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -141,6 +142,18 @@ describe('connect', () => {
     const kubeconfig = writeKubeconfig(root, 'https://outside.example.com');
     expect(connect({ env: { ...process.env, KUBECONFIG: kubeconfig }, serviceAccountRoot: root }).server).toBe('https://outside.example.com');
     expect(() => connect({ env: { ...process.env, HOME: root }, context: 'x', serviceAccountRoot: root })).toThrow(/^no kubeconfig found: looked for .*\/\.kube\/config; point at one/);
+  });
+});
+
+describe('connections', () => {
+  it('are kept alive and shared by every request of a connection, as client-go shares one transport', async () => {
+    const { server, connection } = await serve((request) => (request.path === MCPSERVERS_PATH ? { status: 200, body: fixture('mcpserver-list-page-2') } : undefined));
+    for (let round = 0; round < 20; round += 1) await listMCPServers(connection);
+    const cluster = connection.config.makeApiClient(CoreV1Api);
+    await Promise.all(Array.from({ length: 4 }, () => cluster.listNamespace().catch(() => undefined)));
+    expect(server.requests.length).toBeGreaterThanOrEqual(24);
+    // client-node alone opens a connection, with its own agent, for every request.
+    expect(server.connections()).toBeLessThanOrEqual(5);
   });
 });
 

@@ -70,6 +70,8 @@ export interface FakeApiServer {
   /** A kubeconfig whose only context points at this server with a bearer token. */
   readonly kubeconfig: string;
   readonly requests: RecordedRequest[];
+  /** TCP connections clients opened to it so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,8 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
     response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'cache-control': 'no-cache, private' });
     response.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   const url = `http://127.0.0.1:${await listen(server)}`;
   const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-audit-'));
   return {
@@ -123,6 +127,7 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
     dir,
     kubeconfig: writeKubeconfig(dir, url),
     requests,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         // Open watches would keep the server from closing.
