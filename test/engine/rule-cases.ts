@@ -67,6 +67,8 @@ export const CASES: readonly RuleCase[] = [
     passes: [remote({ auth: { type: 'oauth', forwardToken: true } })],
     fires: [
       { object: remote({ forwardtoken: true }), path: 'spec.forwardtoken' },
+      { object: remote({ toolprefix: 'jira' }), path: 'spec.toolprefix' },
+      { object: { ...remote({ name: 'jira' }), metadata: { namespace: 'muster' } }, path: 'spec.name' },
       { object: remote({ auth: { type: 'oauth', issuer: 'https://a.example.com' } }), path: 'spec.auth.issuer' },
       // As JSON.parse makes it from a request body: an own property, not the prototype.
       { object: remote(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>), path: 'spec.__proto__' },
@@ -289,10 +291,12 @@ export const CASES: readonly RuleCase[] = [
     passes: [
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://dex.example.com/dex/token' } } }),
+      // Muster derives exactly the host from a bare host.
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://dex.example.com' } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://proxy.example.com/exchange', expectedIssuer: 'https://dex.example.com' } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: false, dexTokenEndpoint: 'https://proxy.example.com/exchange' } } }),
     ],
-    fires: ['https://proxy.example.com/exchange', 'https://dex.example.com/token/', 'https://dex.example.com'].map((dexTokenEndpoint) => ({
+    fires: ['https://proxy.example.com/exchange', 'https://dex.example.com/token/', 'https://dex.example.com/token?tenant=a', 'https://dex.example.com/token#top'].map((dexTokenEndpoint) => ({
       object: remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint } } }),
       path: 'spec.auth.tokenExchange.expectedIssuer',
     })),

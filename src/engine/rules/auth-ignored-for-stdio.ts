@@ -15,14 +15,23 @@ export const authIgnoredForStdio: Rule = {
   defaults: { manifest: 'warn', admission: 'warn' },
   check: ({ spec }) => {
     if (spec.type !== 'stdio' || spec.auth?.type === 'oauth') return [];
-    const settings = [forwardsToken(spec) && 'forwardToken: true', tokenExchangeEnabled(spec) && 'tokenExchange.enabled: true'].filter((setting) => setting !== false);
-    return settings.length === 0
+    const ignored = [
+      ...(forwardsToken(spec) ? [{ setting: 'forwardToken: true', field: 'forwardToken' }] : []),
+      ...(tokenExchangeEnabled(spec) ? [{ setting: 'tokenExchange.enabled: true', field: 'tokenExchange' }] : []),
+    ];
+    const settings = ignored.map(({ setting }) => setting);
+    return ignored.length === 0
       ? []
       : [
           {
             field: ['spec', 'auth'],
             message: `sets ${listInWords(settings)}, which Muster ignores for a stdio server: a process on stdin and stdout is sent no token: remove it, and give the process what it needs through spec.env`,
             summary: 'is ignored for stdio servers: remove it',
+            fix: {
+              description: `remove ${listInWords(ignored.map(({ field }) => `spec.auth.${field}`))}, which Muster ignores for stdio servers`,
+              patch: ignored.map(({ field }) => ({ op: 'remove' as const, path: `/spec/auth/${field}` })),
+              safe: true,
+            },
           },
         ];
   },
