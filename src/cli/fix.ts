@@ -63,16 +63,22 @@ export function fixEdits(text: string, documents: readonly Document.Parsed[], ta
   return edits;
 }
 
-/** Applies edits made against the same text; one that overlaps an edit already applied is left out. */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+/**
+ * Applies groups of edits made against the same text, each group whole or not at all: a group
+ * that overlaps one already applied is left out (two fixes of the same lines). Says which were.
+ */
+export function applyEditGroups(text: string, groups: readonly (readonly TextEdit[])[]): { text: string; applied: boolean[] } {
+  const applied = groups.map(() => false);
+  const taken: TextEdit[] = [];
+  const overlaps = (a: TextEdit, b: TextEdit): boolean => (a.offset < b.offset + b.length && b.offset < a.offset + a.length) || a.offset === b.offset;
+  groups.forEach((group, index) => {
+    if (group.some((edit) => taken.some((other) => overlaps(edit, other)))) return;
+    taken.push(...group);
+    applied[index] = true;
+  });
   let result = text;
-  let limit = Infinity;
-  for (const edit of [...edits].sort((a, b) => b.offset - a.offset)) {
-    if (edit.offset + edit.length > limit) continue;
-    result = result.slice(0, edit.offset) + edit.text + result.slice(edit.offset + edit.length);
-    limit = edit.offset;
-  }
-  return result;
+  for (const edit of taken.sort((a, b) => b.offset - a.offset)) result = result.slice(0, edit.offset) + edit.text + result.slice(edit.offset + edit.length);
+  return { text: result, applied };
 }
 
 function parentAndPair(document: Document.Parsed, path: readonly Key[]): { parent: YAMLMap; pair: Pair<Node, Node> | undefined } | undefined {
