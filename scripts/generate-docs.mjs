@@ -96,7 +96,7 @@ export function rulesDocument(engine) {
 For whoever reads a finding and wants the rule behind it: every rule's ID, what it checks, its
 default action in each context, where a cluster catches the mistake, how to fix it, and an
 example that fires it. The actions and how a policy changes them are in [policy.md](policy.md),
-with what the rules look for (credential headers, placeholders, ratcheting, schema drift);
+with what the rules look for (the credential classes of headers and env, ratcheting, schema drift);
 which mistakes the API server refuses before any webhook is called is in
 [where-mistakes-are-caught.md](where-mistakes-are-caught.md).
 
