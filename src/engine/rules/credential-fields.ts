@@ -37,3 +37,19 @@ export function credentialFindings(
     return reading?.class === credentialClass ? [{ field: ['spec', place, mapKey(name)], ...describe(reading) }] : [];
   });
 }
+
+/** What a leaked secret is, in headers and env alike. */
+export function literalCredentialMessage({ kind }: CredentialReading): Omit<RuleFinding, 'field'> {
+  return {
+    message: `holds ${kind} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
+    summary: 'holds a secret in plain text: inject it',
+  };
+}
+
+/** What a dummy value is, for the `server` (a header) or the `service` (an env token) that will refuse it. */
+export function dummyCredentialMessage(refuser: 'server' | 'service'): (reading: CredentialReading) => Omit<RuleFinding, 'field'> {
+  return ({ kind }) => ({
+    message: `holds ${kind}, not a real credential, so the ${refuser} will likely refuse it: commit a placeholder such as \${TOKEN} for the pipeline to substitute`,
+    summary: `holds a dummy value the ${refuser} will likely refuse`,
+  });
+}

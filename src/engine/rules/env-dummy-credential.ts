@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { credentialFindings } from './credential-fields.js';
+import { credentialFindings, dummyCredentialMessage } from './credential-fields.js';
 
 /** As header-dummy-credential, for the tokens a stdio server reads from its environment. */
 export const envDummyCredential: Rule = {
@@ -8,8 +8,5 @@ export const envDummyCredential: Rule = {
   fix: 'Commit a placeholder such as ${TOKEN} for the pipeline to substitute, or inject the real credential.',
   defaults: { manifest: 'warn', admission: 'warn' },
   check: ({ spec }) =>
-    credentialFindings(spec, 'env', 'dummy', ({ kind }) => ({
-      message: `holds ${kind}, not a real credential, so the service will likely refuse it: commit a placeholder such as \${TOKEN} for the pipeline to substitute`,
-      summary: 'holds a dummy value the service will likely refuse',
-    })),
+    credentialFindings(spec, 'env', 'dummy', dummyCredentialMessage('service')),
 };

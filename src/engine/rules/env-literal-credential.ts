@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { credentialFindings } from './credential-fields.js';
+import { credentialFindings, literalCredentialMessage } from './credential-fields.js';
 
 /**
  * npx-launched servers take their tokens from the environment (GITHUB_PERSONAL_ACCESS_TOKEN,
@@ -12,8 +12,5 @@ export const envLiteralCredential: Rule = {
   fix: 'Commit a placeholder and have the pipeline inject the secret from a Secret store; rotate any token that reached Git.',
   defaults: { manifest: 'deny', admission: 'warn' },
   check: ({ spec }) =>
-    credentialFindings(spec, 'env', 'secret', ({ kind }) => ({
-      message: `holds ${kind} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
-      summary: 'holds a secret in plain text: inject it',
-    })),
+    credentialFindings(spec, 'env', 'secret', literalCredentialMessage),
 };

@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { credentialFindings } from './credential-fields.js';
+import { credentialFindings, dummyCredentialMessage } from './credential-fields.js';
 
 /**
  * `Authorization: Bearer test-token` is what documentation and mock servers write (upstream
@@ -12,8 +12,5 @@ export const headerDummyCredential: Rule = {
   fix: 'Commit a placeholder such as ${TOKEN} for the pipeline to substitute, or inject the real credential.',
   defaults: { manifest: 'warn', admission: 'warn' },
   check: ({ spec }) =>
-    credentialFindings(spec, 'headers', 'dummy', ({ kind }) => ({
-      message: `holds ${kind}, not a real credential, so the server will likely refuse it: commit a placeholder such as \${TOKEN} for the pipeline to substitute`,
-      summary: 'holds a dummy value the server will likely refuse',
-    })),
+    credentialFindings(spec, 'headers', 'dummy', dummyCredentialMessage('server')),
 };

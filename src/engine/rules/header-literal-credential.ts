@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { credentialFindings } from './credential-fields.js';
+import { credentialFindings, literalCredentialMessage } from './credential-fields.js';
 
 /**
  * In Git a literal credential is a leaked secret. In the cluster it is what a correct pipeline
@@ -11,8 +11,5 @@ export const headerLiteralCredential: Rule = {
   fix: 'Commit a placeholder and have the pipeline inject the secret from a Secret store; rotate any token that reached Git.',
   defaults: { manifest: 'deny', admission: 'warn' },
   check: ({ spec }) =>
-    credentialFindings(spec, 'headers', 'secret', ({ kind }) => ({
-      message: `holds ${kind} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
-      summary: 'holds a secret in plain text: inject it',
-    })),
+    credentialFindings(spec, 'headers', 'secret', literalCredentialMessage),
 };
