@@ -118,8 +118,10 @@ const PLACEHOLDER_WORDS =
  * Words of documentation, tests and mock servers: a value that holds one is a stand-in
  * (`Bearer test-token`, `jwt-token-here`), as secret scanners (gitleaks, detect-secrets) allow
  * them. Four letters at least: in a random 40-character token a shorter word turns up by chance.
+ * Not `secret` or `token`: real values are named so (`prod-secret-8f7a6b5c4d3e`), and the shape
+ * test tells those from words.
  */
-const DUMMY_WORDS = /example|sample|dummy|fake|test|mock|demo|here|passw(?:or)?d|secret|token|lorem/i;
+const DUMMY_WORDS = /example|sample|dummy|fake|test|mock|demo|here|passw(?:or)?d|lorem/i;
 
 /** An HTTP authentication scheme in front of the credential: `Bearer abc` holds `abc`. */
 const AUTH_SCHEME = /^(?:bearer|basic|token|digest|apikey|api-key)(?:\s+|$)/i;

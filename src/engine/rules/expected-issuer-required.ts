@@ -33,7 +33,7 @@ function problem(endpoint: URL, text: string): Omit<RuleFinding, 'field'> | unde
     };
     return {
       message: `is required because dexTokenEndpoint has a query or fragment, which Muster keeps in the issuer it derives (a query may hold a secret: it is not repeated here), so every exchanged token fails its issuer check: set it to the remote Dex's issuer, e.g. ${implied}`,
-      summary: 'is required: the derived issuer keeps the query',
+      summary: 'is required: endpoint has a query',
       fix,
     };
   }
@@ -46,7 +46,7 @@ function problem(endpoint: URL, text: string): Omit<RuleFinding, 'field'> | unde
     };
     return {
       message: `is required because dexTokenEndpoint ends in /token/, from which Muster removes only the slash and derives ${derived}, an issuer no Dex has: drop the trailing slash of dexTokenEndpoint, or set expectedIssuer`,
-      summary: 'is required: dexTokenEndpoint ends in /token/',
+      summary: 'is required: endpoint ends in /token/',
       fix,
     };
   }
