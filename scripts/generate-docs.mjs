@@ -5,6 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
+// The words the text output ends a finding's line with: the reference quotes findings as `validate` prints them.
+import { ACTION_LABELS } from '../dist/cli/output/text.js';
 
 export const RULES_DOC = new URL('../docs/rules.md', import.meta.url);
 const EXAMPLES = new URL('../examples/', import.meta.url);
@@ -41,25 +43,32 @@ function exampleFiles(rule) {
 /** What the rule says of its example, as `validate` prints it (`path: message [rule]`), in the context where it speaks. */
 function exampleFindings(engine, rule, files) {
   const objects = files.map((file) => load(readExample(file)));
-  const context = rule.defaults.manifest === 'off' ? 'admission' : 'manifest';
+  // Where the rule speaks: in Git unless it only records there (audit) or is off.
+  const context = rule.defaults.manifest === 'deny' || rule.defaults.manifest === 'warn' ? 'manifest' : 'admission';
   const fleet = {
     members: objects.map((object, id) => ({ id: String(id), object })),
     ...(rule.needs === 'secrets' ? { secrets: { has: () => false } } : {}),
   };
-  const lines = objects.flatMap((object) => {
+  const findings = objects.flatMap((object) => {
     const verdict = engine.validate(object, { context, fleet });
-    return [...verdict.denials, ...verdict.warnings, ...verdict.audits]
-      .filter((finding) => finding.rule === rule.id)
-      .map((finding) => `${finding.path}: ${finding.message} [${finding.rule}] (${finding.action})`);
+    return [...verdict.denials, ...verdict.warnings, ...verdict.audits].filter((finding) => finding.rule === rule.id);
   });
-  return { context, lines };
+  const lines = findings.map((finding) => `${finding.path}: ${finding.message} [${finding.rule}]${ACTION_LABELS[finding.action]}`);
+  return { context, lines, fixes: findings.flatMap((finding) => (finding.fix ? [finding.fix] : [])) };
+}
+
+/** What the example's fix does, and whether `validate --fix` applies it or leaves it to a person. */
+function fixLine(fixes) {
+  const [fix] = fixes;
+  if (!fix) return [];
+  return [`- **Fix offered** (an RFC 6902 JSON Patch in JSON and SARIF output): ${fix.description}; ${fix.safe ? '`validate --fix` applies it' : 'for a person to confirm: `validate --fix` leaves it alone'}.`];
 }
 
 export function rulesDocument(engine) {
   const rows = engine.RULES.map((rule) => `| [\`${rule.id}\`](#${rule.id}) | ${rule.defaults.manifest} | ${rule.defaults.admission} |`);
   const sections = engine.RULES.map((rule) => {
     const files = exampleFiles(rule);
-    const { context, lines } = exampleFindings(engine, rule, files);
+    const { context, lines, fixes } = exampleFindings(engine, rule, files);
     const aliases = Object.entries(engine.RULE_ALIASES).filter(([, id]) => id === rule.id).map(([alias]) => `\`${alias}\``);
     return [
       `## ${rule.id}`,
@@ -69,6 +78,7 @@ export function rulesDocument(engine) {
       `- **Defaults**: ${rule.defaults.manifest} in Git (\`manifest\`), ${rule.defaults.admission} at admission${rule.manifestOnly ? ' (it checks manifests only)' : ''}.`,
       `- **Caught in a cluster by**: ${where(rule)}`,
       `- **How to fix**: ${rule.fix}`,
+      ...fixLine(fixes),
       ...(aliases.length ? [`- **Also known as**: ${aliases.join(', ')} (an older ID that policies may still name).`] : []),
       '',
       `Example (${files.map((file) => `[\`examples/${file}\`](../examples/${file})`).join(' and ')}):`,
@@ -86,7 +96,7 @@ export function rulesDocument(engine) {
 For whoever reads a finding and wants the rule behind it: every rule's ID, what it checks, its
 default action in each context, where a cluster catches the mistake, how to fix it, and an
 example that fires it. The actions and how a policy changes them are in [policy.md](policy.md),
-with what the rules look for (credential headers, placeholders, ratcheting, schema drift);
+with what the rules look for (the credential classes of headers and env, ratcheting, schema drift);
 which mistakes the API server refuses before any webhook is called is in
 [where-mistakes-are-caught.md](where-mistakes-are-caught.md).
 

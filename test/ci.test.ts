@@ -92,7 +92,7 @@ function runActionStep(workspace: string, inputs: Record<string, string>) {
 interface Sarif {
   version: string;
   runs: {
-    tool: { driver: { rules: { id: string; helpUri: string }[] } };
+    tool: { driver: { rules: { id: string; helpUri?: string }[] } };
     results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[];
   }[];
 }
@@ -189,10 +189,8 @@ describe('the GitLab CI job (ci/mcpserver-webhook.gitlab-ci.yml)', () => {
     expect(run.stdout.trimEnd().split('\n').slice(1)).toEqual(directValidateLines());
     const sarif = readSarif(join(workspace, 'gl-mcpserver-webhook.sarif'));
     expect(sarif.runs[0]!.results.length).toBeGreaterThan(10);
-    // Without a URL the help links point at the rule reference installed with the command.
-    for (const rule of sarif.runs[0]!.tool.driver.rules) {
-      const [file, section] = rule.helpUri.split('#') as [string, string];
-      expect(readFileSync(new URL(file), 'utf8')).toContain(`\n## ${section}\n`);
-    }
+    // Without a URL the rules carry their help text and no link: a path of the runner's machine
+    // would lead whoever reads the SARIF nowhere.
+    for (const rule of sarif.runs[0]!.tool.driver.rules) expect(rule.helpUri).toBeUndefined();
   });
 });

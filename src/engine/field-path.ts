@@ -28,3 +28,10 @@ export function formatPath(path: FieldPath): string {
 export function pathKeys(path: FieldPath): (string | number)[] {
   return path.map((segment) => (typeof segment === 'object' ? segment.key : segment));
 }
+
+/** The RFC 6901 JSON Pointer of a path, as a JSON Patch addresses it: `/spec/headers/X-Api~1Key`. */
+export function jsonPointer(path: FieldPath): string {
+  return pathKeys(path)
+    .map((key) => `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('');
+}

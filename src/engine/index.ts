@@ -3,6 +3,7 @@ export { validate, schemaDrift, needsSecrets, affectedPeers, INTERNAL_ERROR_RULE
 export { Policy, PolicyError, parsePolicy, type ActionTable, type NamespaceInfo, type PolicyDocument, type RuleTable } from './policy.js';
 export { RULES, RULE_IDS, RULE_ALIASES } from './rules/index.js';
 export type { CaughtByApiServer, Rule } from './rule.js';
+export type { Fix, JsonPatchOperation } from './fix.js';
 export { CONTEXTS, ACTIONS, compareText, type Action, type Context, type Finding, type Verdict } from './verdict.js';
 export { formatPath, type FieldPath } from './field-path.js';
 export { MCPServerSchema } from './mcpserver-schema.js';

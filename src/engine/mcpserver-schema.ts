@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { schemaFromCrd } from './crd.js';
-import { formatPath, type FieldPath } from './field-path.js';
+import { formatPath, jsonPointer, pathKeys, type FieldPath } from './field-path.js';
+import type { Fix } from './fix.js';
 import { createAjv, isPlainObject, loadSchemaFile, projectToSchema, resolvePointer, type SchemaNode } from './schema.js';
 import type { SpecView } from './spec-view.js';
 
@@ -10,7 +11,24 @@ export interface SchemaIssue {
   readonly message: string;
   /** A field the schema does not know: the API server refuses or drops it. */
   readonly unknownField: boolean;
+  /** A value of the wrong type: rules that read the field do not see it (see projectToSchema). */
+  readonly wrongType?: boolean;
+  /** For an unknown field whose right name is known for sure: moving it there. */
+  readonly fix?: Fix;
 }
+
+/**
+ * Fields people put at the wrong level, and where they belong: an object's name and namespace
+ * are metadata, and `tokenEndpoint` is what Muster's own docs once called dexTokenEndpoint
+ * (docs/how-to/mcp-server-management.md, giantswarm/muster).
+ */
+const WELL_KNOWN_MOVES: Readonly<Record<string, FieldPath>> = {
+  'spec.name': ['metadata', 'name'],
+  'spec.namespace': ['metadata', 'namespace'],
+  'spec.labels': ['metadata', 'labels'],
+  'spec.annotations': ['metadata', 'annotations'],
+  'spec.auth.tokenExchange.tokenEndpoint': ['spec', 'auth', 'tokenExchange', 'dexTokenEndpoint'],
+};
 
 /**
  * The MCPServer schema the engine checks against: the bundled one, generated from the upstream
@@ -43,7 +61,7 @@ export class MCPServerSchema {
 
   check(object: unknown): SchemaIssue[] {
     if (this.#validate(object)) return [];
-    return (this.#validate.errors ?? []).flatMap((error) => this.#describe(error));
+    return (this.#validate.errors ?? []).flatMap((error) => this.#describe(error, object));
   }
 
   /** The typed view of an object's spec, defaults left out, or undefined when it has none worth reading. */
@@ -56,10 +74,10 @@ export class MCPServerSchema {
    * Turns an Ajv error into a finding with a Kubernetes field path and words that say how to fix
    * it. Never quotes the offending value: it may be a secret in the wrong field.
    */
-  #describe(error: ErrorObject): SchemaIssue[] {
+  #describe(error: ErrorObject, object: unknown): SchemaIssue[] {
     const { field, node } = resolvePointer(this.root, error.instancePath);
-    const at = (path: FieldPath, problem: string, unknownField = false): SchemaIssue[] => [
-      { field: path, message: path.length > 0 ? problem : `the object ${problem}`, unknownField },
+    const at = (path: FieldPath, problem: string, extra: Partial<SchemaIssue> = {}): SchemaIssue[] => [
+      { field: path, message: path.length > 0 ? problem : `the object ${problem}`, unknownField: false, ...extra },
     ];
     const parent = error.parentSchema as SchemaNode | undefined;
 
@@ -80,16 +98,18 @@ export class MCPServerSchema {
       }
       case 'additionalProperties': {
         const name = String(error.params.additionalProperty);
+        const unknown = [...field, name];
         const suggestion = this.#suggestField(node, field, name);
+        const fix = suggestion && this.#moveFix(object, unknown, suggestion);
         return at(
-          [...field, name],
+          unknown,
           'is not a field of MCPServer: the API server refuses it, or drops it without a word when field validation is off, ' +
-            `so the setting never takes effect: ${suggestion ? `did you mean ${suggestion}?` : 'remove it or fix its name'}`,
-          true,
+            `so the setting never takes effect: ${suggestion ? `did you mean ${formatPath(suggestion)}?` : 'remove it or fix its name'}`,
+          { unknownField: true, ...(fix ? { fix } : {}) },
         );
       }
       case 'type':
-        return at(field, `must be ${describeType(String(error.params.type), field)}`);
+        return at(field, `must be ${describeType(String(error.params.type), field)}`, { wrongType: true });
       case 'enum':
         return at(field, `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`);
       case 'const':
@@ -111,8 +131,15 @@ export class MCPServerSchema {
     }
   }
 
-  /** A near sibling name (a typo), or the same name elsewhere in the spec (a field at the wrong level). */
-  #suggestField(parent: SchemaNode | undefined, parentPath: FieldPath, name: string): string | undefined {
+  /**
+   * Where an unknown field belongs: a well-known move (`spec.name` is `metadata.name`), a near name
+   * at the same level (a typo), or the one field of that name elsewhere in the spec (a field at the
+   * wrong level). A name found in several places (`name`, `type`) suggests nothing: a guess
+   * between them would mislead.
+   */
+  #suggestField(parent: SchemaNode | undefined, parentPath: FieldPath, name: string): FieldPath | undefined {
+    const move = WELL_KNOWN_MOVES[formatPath([...parentPath, name])];
+    if (move) return move;
     const lower = name.toLowerCase();
     const siblings = Object.keys(parent?.properties ?? {});
     const sibling =
@@ -120,18 +147,66 @@ export class MCPServerSchema {
       // Names whose lengths differ by more than 2 are more than 2 edits apart: skipping them keeps a
       // megabyte-long key from costing seconds (editDistance takes time in the product of the lengths).
       siblings.find((candidate) => name.length > 3 && Math.abs(candidate.length - lower.length) <= 2 && editDistance(candidate.toLowerCase(), lower) <= 2);
-    if (sibling) return formatPath([...parentPath, sibling]);
+    if (sibling) return [...parentPath, sibling];
 
-    const elsewhere: string[] = [];
+    const elsewhere: FieldPath[] = [];
     const visit = (node: SchemaNode, path: string[]): void => {
       for (const [key, child] of Object.entries(node.properties ?? {})) {
-        if (key.toLowerCase() === lower) elsewhere.push(formatPath([...path, key]));
+        if (key.toLowerCase() === lower) elsewhere.push([...path, key]);
         visit(child, [...path, key]);
       }
     };
     const spec = this.root.properties?.spec;
     if (spec) visit(spec, ['spec']);
-    return elsewhere.sort()[0];
+    return elsewhere.length === 1 ? elsewhere[0] : undefined;
+  }
+
+  /**
+   * Moving the field to where it belongs, when that is sure to work: the place is free, its parent
+   * exists, and the value has the type the place takes. Otherwise the message names the place and
+   * the person moves it.
+   */
+  #moveFix(object: unknown, from: FieldPath, to: FieldPath): Fix | undefined {
+    const value = valueAt(object, pathKeys(from));
+    const parent = valueAt(object, pathKeys(to.slice(0, -1)));
+    const target = resolvePointer(this.root, jsonPointer(to)).node;
+    if (!isPlainObject(parent) || Object.hasOwn(parent, String(to[to.length - 1])) || !fits(target, value)) return undefined;
+    return {
+      description: `rename ${formatPath(from)} to ${formatPath(to)}`,
+      patch: [{ op: 'move', from: jsonPointer(from), path: jsonPointer(to) }],
+      safe: true,
+    };
+  }
+}
+
+function valueAt(object: unknown, keys: readonly (string | number)[]): unknown {
+  let value = object;
+  for (const key of keys) value = isPlainObject(value) || Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}
+
+/**
+ * Whether the value fits a schema node, as far as a moved value must: its type, and for a string its
+ * enum and pattern (a node without a type takes anything).
+ */
+function fits(node: SchemaNode | undefined, value: unknown): boolean {
+  if (node?.enum && !node.enum.includes(value)) return false;
+  if (node?.pattern && !(typeof value === 'string' && new RegExp(node.pattern, 'u').test(value))) return false;
+  switch (node?.type) {
+    case undefined:
+      return node !== undefined;
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return isPlainObject(value);
+    default:
+      return false;
   }
 }
 

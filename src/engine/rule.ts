@@ -1,4 +1,5 @@
 import type { FieldPath } from './field-path.js';
+import type { Fix } from './fix.js';
 import type { FleetView, PeerGrouping, RelatedField } from './fleet.js';
 import type { SchemaIssue } from './mcpserver-schema.js';
 import type { SpecView } from './spec-view.js';
@@ -26,6 +27,10 @@ export interface RuleFinding {
   readonly summary: string;
   /** Fields of other MCPServers the finding is about too (a conflict names both sides). */
   readonly related?: readonly RelatedField[];
+  /** Where the change that removes the finding is mechanical: that change. */
+  readonly fix?: Fix;
+  /** Overrides the rule's `generic` for this finding: a wrong type is reported in its own right. */
+  readonly generic?: boolean;
 }
 
 /**

@@ -1,12 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MCPServerSchema, type SchemaIssue } from './mcpserver-schema.js';
-import { formatPath } from './field-path.js';
+import { formatPath, type FieldPath } from './field-path.js';
 import type { Fleet, FleetView, PeerGrouping } from './fleet.js';
 import { Policy, type NamespaceInfo, type RuleTable } from './policy.js';
 import type { Rule, Subject } from './rule.js';
 import type { SpecView } from './spec-view.js';
+import { applyJsonPatch } from './json-patch.js';
 import { objectMetadata } from './resource.js';
 import { RULES } from './rules/index.js';
+import { schemaViolation } from './rules/schema-violation.js';
 import { isPlainObject } from './schema.js';
 import { buildVerdict, compareText, type Context, type UnjudgedFinding, type Verdict } from './verdict.js';
 
@@ -56,12 +58,38 @@ export function validate(object: unknown, options: ValidateOptions): Verdict {
   const policy = options.policy ?? BUILT_IN_POLICY;
   const table = policy.rules(options.context, options.namespace ?? namespaceOf(object));
   const schema = options.schema ?? MCPServerSchema.builtIn();
-  const { findings, unchecked } = judge(object, { table, schema, fleet: options.fleet, onRuleError: options.onRuleError });
+  const judging: Judging = { table, schema, fleet: options.fleet, onRuleError: options.onRuleError };
+  const { findings, unchecked } = judge(object, judging);
+  const proven = findings.some((finding) => finding.fix) ? proveFixes(object, findings, judging) : findings;
   // Ratcheting only ever changes a finding of the new object: without one, the old object need
   // not be judged (most UPDATEs, which change a valid object into another).
-  if (options.oldObject === undefined || options.oldObject === null || findings.length === 0) return buildVerdict(findings, unchecked);
-  const before = judge(options.oldObject, { table, schema, fleet: options.fleet, onRuleError: undefined }).findings;
-  return buildVerdict(ratchet(findings, before, table, sameSpec(object, options.oldObject)), unchecked);
+  if (options.oldObject === undefined || options.oldObject === null || proven.length === 0) return buildVerdict(proven, unchecked);
+  const before = judge(options.oldObject, { ...judging, onRuleError: undefined }).findings;
+  return buildVerdict(ratchet(proven, before, table, sameSpec(object, options.oldObject)), unchecked);
+}
+
+/**
+ * A fix is offered only once it is proven on the object: applied, it removes its finding and
+ * brings no new denial. Moving `forwardtoken: true` to spec.auth.forwardToken, say, is no fix where
+ * spec.auth sets an authorizationServer, which forwardToken conflicts with. Runs only for objects
+ * with a fix on offer: a few, and never at admission for most rules.
+ */
+function proveFixes(object: unknown, findings: readonly UnjudgedFinding[], judging: Judging): UnjudgedFinding[] {
+  const key = (finding: UnjudgedFinding): string => `${finding.rule}\u0000${formatPath(finding.field)}`;
+  const deniedBefore = new Set(findings.filter((finding) => finding.action === 'deny').map(key));
+  return findings.map((finding) => {
+    if (!finding.fix) return finding;
+    let after: readonly UnjudgedFinding[];
+    try {
+      after = judge(applyJsonPatch(object, finding.fix.patch), { ...judging, onRuleError: undefined }).findings;
+    } catch {
+      after = [finding];
+    }
+    const holds = !after.some((other) => key(other) === key(finding)) && after.every((other) => other.action !== 'deny' || deniedBefore.has(key(other)));
+    if (holds) return finding;
+    const { fix: _unproven, ...withoutFix } = finding;
+    return withoutFix;
+  });
 }
 
 /**
@@ -154,6 +182,14 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
       failed('schema-violation', error);
     }
   }
+  // A field of the wrong type is reported as that, by the schema rule, and not again by a rule
+  // that reads it: the typed view leaves it out, so to such a rule it looks missing
+  // (`command: [npx, -y, x]` is not "required", it must be a string).
+  const wrongTypes = schemaIssues.filter((issue) => issue.wrongType).map((issue) => formatPath(issue.field));
+  const underWrongType = (field: FieldPath): boolean => {
+    const path = formatPath(field);
+    return wrongTypes.some((wrong) => path === wrong || path.startsWith(`${wrong}.`) || path.startsWith(`${wrong}[`));
+  };
   const spec = schema.view(object) ?? {};
   // Built only when some rule needs it: most objects are judged without looking across the fleet.
   let view: FleetView | undefined;
@@ -169,8 +205,9 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     if (rule.needs && fleet) view ??= fleet.viewFrom(object, schema);
     const subject: Subject = { spec, schemaIssues, ...(rule.needs && view ? { fleet: view } : {}) };
     try {
-      for (const { field, message, summary, related } of rule.check(subject)) {
-        findings.push({ rule: rule.id, field, message, summary, action, generic: rule.generic ?? false, ...(related ? { related } : {}) });
+      for (const { field, message, summary, related, fix, generic } of rule.check(subject)) {
+        if (rule.id !== schemaViolation.id && underWrongType(field)) continue;
+        findings.push({ rule: rule.id, field, message, summary, action, generic: generic ?? rule.generic ?? false, ...(related ? { related } : {}), ...(fix ? { fix } : {}) });
       }
     } catch (error) {
       failed(rule.id, error);

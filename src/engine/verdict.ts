@@ -1,6 +1,7 @@
 import type { FieldPath } from './field-path.js';
 import { formatPath } from './field-path.js';
 import type { RelatedField } from './fleet.js';
+import type { Fix } from './fix.js';
 
 /**
  * Where the engine runs. The same object means different things in Git and in the cluster:
@@ -35,6 +36,8 @@ export interface Finding {
   readonly ratcheted?: true;
   /** Fields of other MCPServers in the fleet that the finding is about too. */
   readonly related?: readonly RelatedField[];
+  /** The change that removes the finding, where it is mechanical (see Fix). */
+  readonly fix?: Fix;
 }
 
 export interface Verdict {
@@ -57,6 +60,7 @@ export interface UnjudgedFinding {
   readonly preexisting?: true;
   readonly ratcheted?: true;
   readonly related?: readonly RelatedField[];
+  readonly fix?: Fix;
 }
 
 /**
@@ -79,7 +83,7 @@ export function buildVerdict(findings: readonly UnjudgedFinding[], unchecked: re
     const identity = `${finding.rule}\u0000${path}\u0000${finding.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    const { rule, field, message, summary, action, preexisting, ratcheted, related } = finding;
+    const { rule, field, message, summary, action, preexisting, ratcheted, related, fix } = finding;
     kept.push({
       rule,
       path,
@@ -90,6 +94,7 @@ export function buildVerdict(findings: readonly UnjudgedFinding[], unchecked: re
       ...(preexisting ? { preexisting } : {}),
       ...(ratcheted ? { ratcheted } : {}),
       ...(related?.length ? { related } : {}),
+      ...(fix ? { fix } : {}),
     });
   }
   kept.sort(compareFindings);

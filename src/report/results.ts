@@ -1,4 +1,4 @@
-import { formatPath, objectMetadata, type Finding, type RelatedField, type Verdict } from '../engine/index.js';
+import { formatPath, objectMetadata, type Finding, type Fix, type RelatedField, type Verdict } from '../engine/index.js';
 import { standaloneMessage } from './finding-text.js';
 
 /**
@@ -13,6 +13,8 @@ export interface ReportedFinding {
   readonly line?: number;
   /** The same conflict seen from the other side: fields of other MCPServers it is about too. */
   readonly related?: readonly RelatedPlace[];
+  /** The change that removes the finding, where it is mechanical: an RFC 6902 JSON Patch. */
+  readonly fix?: Fix;
 }
 
 /** A field of another MCPServer, by its file and line where it came from a file. */
@@ -98,6 +100,7 @@ export function verdictResult(verdict: Verdict, places: Places = {}): VerdictRes
       message: standaloneMessage(finding),
       ...(places.lineOf ? { line: places.lineOf(finding) } : {}),
       ...(related.length > 0 ? { related } : {}),
+      ...(finding.fix ? { fix: finding.fix } : {}),
     };
   };
   return {

@@ -7,6 +7,7 @@ import { X509Certificate, createHash, createPrivateKey, generateKeyPair, type Ke
 import { readFileSync } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { promisify } from 'node:util';
@@ -204,6 +205,17 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Writes a fresh file (never through an old one or a symlink), so that its mode is exactly `mode`. */
+/** The hosts a certificate file does not name (as a DNS name or an IP address); all of them when it cannot be read. */
+function hostsNotCovered(certificateFile: string, hosts: readonly string[]): string[] {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(certificateFile));
+  } catch {
+    return [...hosts];
+  }
+  return hosts.filter((host) => (isIP(host) ? certificate.checkIP(host) : certificate.checkHost(host, { subject: 'never' })) === undefined);
+}
+
 async function writeNewFile(file: string, contents: string, mode: number): Promise<void> {
   try {
     await rm(file, { force: true });
@@ -259,9 +271,19 @@ export async function ensureDevCertificates(
   options: { hosts?: string[] } = {},
 ): Promise<{ created: boolean; caFile: string }> {
   const caFile = join(dir, CA_FILE);
-  if ((await exists(join(dir, CERT_FILE))) && (await exists(join(dir, KEY_FILE)))) return { created: false, caFile };
-
   const hosts = [...new Set([...DEV_CERTIFICATE_HOSTS, ...(options.hosts ?? [])])];
+  if ((await exists(join(dir, CERT_FILE))) && (await exists(join(dir, KEY_FILE)))) {
+    // A certificate already there is kept unless it lacks a host asked for: silently keeping it
+    // would leave the cluster to fail on an x509 error at its first call.
+    const uncovered = hostsNotCovered(join(dir, CERT_FILE), options.hosts ?? []);
+    if (uncovered.length === 0) return { created: false, caFile };
+    if (!(await exists(join(dir, CA_KEY_FILE)))) {
+      throw new CertificateError(
+        `${join(dir, CERT_FILE)} is not valid for ${uncovered.join(', ')}, and without the development CA's key (${join(dir, CA_KEY_FILE)}) no certificate can be made for it; bring a certificate for those names, or remove ${CERT_FILE} and ${KEY_FILE} from ${dir} for new development ones.`,
+      );
+    }
+  }
+
   const invalid = hosts.find((host) => !isCertificateHost(host));
   if (invalid !== undefined) {
     throw new CertificateError(

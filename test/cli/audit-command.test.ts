@@ -258,7 +258,7 @@ describe('mcpserver-webhook audit and the Secrets that token exchanges name', ()
     expect(accepts).toEqual(['application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1']);
 
     const unchecked = await audit([], withSecrets(fake));
-    expect(unchecked.stdout.trimEnd().split('\n').at(-1)).toBe('2 MCPServers checked: 0 denied, 2 allowed; not checked, for want of what they look at: referenced-secret');
+    expect(unchecked.stdout.trimEnd().split('\n').at(-1)).toBe('2 MCPServers checked: 0 denied, 2 allowed; not checked: referenced-secret, for want of the Secrets (audit --secrets lists them; serve --watch-secrets watches them; files hold none)');
     expect(unchecked.requests.some((request) => request.path === '/api/v1/secrets')).toBe(false);
   });
 
@@ -269,6 +269,6 @@ describe('mcpserver-webhook audit and the Secrets that token exchanges name', ()
     );
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/^mcpserver-webhook audit: warning: cannot list Secrets \(.*\); referenced-secret is not checked in this audit\n$/);
-    expect(run.stdout).toContain('not checked, for want of what they look at: referenced-secret');
+    expect(run.stdout).toContain('not checked: referenced-secret, for want of the Secrets (audit --secrets');
   });
 });

@@ -33,7 +33,7 @@ const spec = fc.record(
             fc.record(
               {
                 enabled: maybe(fc.boolean()),
-                dexTokenEndpoint: maybe(fc.constantFrom('https://dex.example.com/token', 'http://dex')),
+                dexTokenEndpoint: maybe(fc.constantFrom('https://dex.example.com/token', 'http://dex', 'https://dex.example.com/token/', 'https://dex.example.com/token?a=b', 'https://dex.example.com')),
                 connectorId: maybe(fc.constantFrom('cluster-a', '1bad')),
                 clientCredentialsSecretRef: maybe(fc.record({ name: maybe(fc.string()) }, { requiredKeys: [] })),
               },
@@ -45,6 +45,10 @@ const spec = fc.record(
       ),
     ),
     unknownField: anyValue,
+    // Misspelt and misplaced fields, for which a fix is offered.
+    forwardtoken: maybe(fc.boolean()),
+    toolprefix: maybe(fc.constantFrom('tools', 'x')),
+    name: maybe(fc.constantFrom('mcp-a', '')),
   },
   { requiredKeys: [] },
 );

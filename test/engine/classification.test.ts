@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findPlaceholder, isCredentialHeader, knownTokenFormat, literalCredential } from '../../src/engine/credentials.js';
+import { classifyCredential, isCredentialEnvName, isCredentialHeader, knownTokenFormat } from '../../src/engine/credentials.js';
+import { DUMMY_VALUES, PLACEHOLDER_VALUES, generatedBasicCredential, generatedOpaqueSecret, generatedTokens } from './generated-tokens.js';
 import { isInClusterHost } from '../../src/engine/network.js';
 
 describe('credential headers by name', () => {
@@ -11,37 +12,42 @@ describe('credential headers by name', () => {
   });
 });
 
-describe('well-known token formats', () => {
-  it.each([
-    ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abc', 'a JSON Web Token'],
-    ['ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'a GitHub token'],
-    ['github_pat_11ABCDEFG0123456789_abcdefghijkl', 'a GitHub token'],
-    ['glpat-abcdefghij0123456789', 'a GitLab token'],
-    ['xoxb-123456789012-abcdef', 'a Slack token'],
-    ['AKIAIOSFODNN7EXAMPLE', 'an AWS access key ID'],
-    ['sk-ant-api03-abcdefghijklmnopqrstuv', 'an sk- style API key'],
-    ['AIzaSyA1234567890abcdefghijklmnopqrstuv', 'a Google API key'],
-    ['-----BEGIN RSA PRIVATE KEY-----', 'a private key'],
-  ])('%s is %s', (value, name) => {
-    expect(knownTokenFormat(value)).toBe(name);
+describe('the credential classifier', () => {
+  const tokens = generatedTokens();
+  it.each(tokens.map((token) => [token.kind, token.value] as const))('%s is a secret wherever it is', (kind, value) => {
+    expect(knownTokenFormat(value)).toBe(kind);
+    expect(classifyCredential(value, false)).toEqual({ class: 'secret', kind });
+    expect(classifyCredential(`Bearer ${value}`, true)).toEqual({ class: 'secret', kind });
   });
-  it.each(['acme', 'Bearer <token>', 'text/event-stream', 'muster/1.0'])('%s is none', (value) => {
+  it('takes a machine-made value, and a Basic user and password, for secrets where a credential goes', () => {
+    expect(classifyCredential(`Bearer ${generatedOpaqueSecret()}`, true)?.class).toBe('secret');
+    expect(classifyCredential(generatedBasicCredential(), true)?.class).toBe('secret');
+    expect(classifyCredential(generatedOpaqueSecret(), false)).toBeUndefined();
+  });
+  it.each(DUMMY_VALUES)('%s is a dummy value where a credential goes, and nothing elsewhere', (value) => {
+    expect(classifyCredential(value, true)?.class).toBe('dummy');
+    expect(classifyCredential(value, false)).toBeUndefined();
+  });
+  it.each(PLACEHOLDER_VALUES)('%s is a placeholder where a credential goes', (value) => {
+    expect(classifyCredential(value, true)?.class).toBe('placeholder');
+  });
+  it('finds template syntax in any field, and placeholder words only where a credential goes', () => {
+    expect(classifyCredential('${TENANT}', false)?.kind).toContain('${...}');
+    expect(classifyCredential('xxx', false)).toBeUndefined();
+    expect(classifyCredential('Bearer xxx', true)?.kind).toContain('placeholder word');
+    expect(classifyCredential('acme', false)).toBeUndefined();
+  });
+  it.each(['acme', 'Bearer <token>', 'text/event-stream', 'muster/1.0'])('%s is no known token format', (value) => {
     expect(knownTokenFormat(value)).toBeUndefined();
   });
 });
 
-describe('placeholders', () => {
-  it('finds template syntaxes in any header, and placeholder words only in credential headers', () => {
-    expect(findPlaceholder('${TENANT}', false)).toContain('${...}');
-    expect(findPlaceholder('xxx', false)).toBeUndefined();
-    expect(findPlaceholder('Bearer xxx', true)).toContain('placeholder word');
-    expect(findPlaceholder('Bearer 7d1f0c2a9e', true)).toBeUndefined();
+describe('credential environment variables by name', () => {
+  it.each(['GITHUB_PERSONAL_ACCESS_TOKEN', 'OPENAI_API_KEY', 'SLACK_BOT_TOKEN', 'CLIENT_SECRET', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'PGPASSWORD', 'APIKEY'])('%s carries a credential', (name) => {
+    expect(isCredentialEnvName(name)).toBe(true);
   });
-  it('a placeholder is not a literal credential, and a real value in a credential header is', () => {
-    expect(literalCredential('Authorization', 'Bearer <token>')).toBeUndefined();
-    expect(literalCredential('Authorization', 'Bearer ')).toBeUndefined();
-    expect(literalCredential('Authorization', 'Bearer 7d1f0c2a9e')).toBe('a credential');
-    expect(literalCredential('X-Tenant', 'acme')).toBeUndefined();
+  it.each(['TOKEN_URL', 'LOG_LEVEL', 'KUBECONFIG', 'GIT_ROOT', 'SECRET_NAME', 'PYTHONPATH'])('%s does not', (name) => {
+    expect(isCredentialEnvName(name)).toBe(false);
   });
 });
 

@@ -26,7 +26,7 @@ describe('policy', () => {
 
   it('sets a rule per context, leaving the other context at its default', () => {
     const policy = parsePolicy('rules:\n  header-literal-credential:\n    admission: deny\n', 'policy.yaml');
-    const leaked = remote({ headers: { 'X-API-Key': 'abc123secret' } });
+    const leaked = remote({ headers: { 'X-API-Key': 'c0ffee4d2b9a71e5' } });
     expect(validate(leaked, { context: 'admission', policy }).allowed).toBe(false);
     expect(validate(leaked, { context: 'manifest', policy }).denials.map((f) => f.rule)).toEqual(['header-literal-credential']);
     expect(validate(leaked, { context: 'admission' }).allowed).toBe(true);

@@ -1,5 +1,6 @@
 import { Fleet } from '../../src/engine/fleet.js';
 import { mcpServer, remote, stdio } from '../fixtures.js';
+import { DUMMY_VALUES, PLACEHOLDER_VALUES, generatedOpaqueSecret, generatedTokens } from './generated-tokens.js';
 
 /**
  * For every rule, objects it must pass and objects it must fire on, with the field it must name.
@@ -66,6 +67,8 @@ export const CASES: readonly RuleCase[] = [
     passes: [remote({ auth: { type: 'oauth', forwardToken: true } })],
     fires: [
       { object: remote({ forwardtoken: true }), path: 'spec.forwardtoken' },
+      { object: remote({ toolprefix: 'jira' }), path: 'spec.toolprefix' },
+      { object: { ...remote({ name: 'jira' }), metadata: { namespace: 'muster' } }, path: 'spec.name' },
       { object: remote({ auth: { type: 'oauth', issuer: 'https://a.example.com' } }), path: 'spec.auth.issuer' },
       // As JSON.parse makes it from a request body: an own property, not the prototype.
       { object: remote(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>), path: 'spec.__proto__' },
@@ -96,10 +99,16 @@ export const CASES: readonly RuleCase[] = [
   },
   {
     rule: 'auth-remote-only',
-    passes: [stdio({ auth: { type: 'none' } }), remote({ auth: { type: 'oauth' } })],
+    // Upstream accepts auth on stdio unless its type is set to something other than none.
+    passes: [stdio({ auth: { type: 'none' } }), remote({ auth: { type: 'oauth' } }), stdio({ auth: { type: 'none', forwardToken: true } }), stdio({ auth: { forwardToken: true } })],
+    fires: [{ object: stdio({ auth: { type: 'oauth' } }), path: 'spec.auth.type' }],
+  },
+  {
+    rule: 'auth-ignored-for-stdio',
+    passes: [stdio({ auth: { type: 'none' } }), remote({ auth: { forwardToken: true } }), stdio({ auth: { type: 'oauth', forwardToken: true } })],
     fires: [
-      { object: stdio({ auth: { type: 'oauth' } }), path: 'spec.auth' },
-      { object: stdio({ auth: { forwardToken: true } }), path: 'spec.auth' },
+      { object: stdio({ auth: { type: 'none', forwardToken: true } }), path: 'spec.auth' },
+      { object: stdio({ auth: { tokenExchange: { ...exchange, enabled: true } } }), path: 'spec.auth' },
     ],
   },
   {
@@ -193,6 +202,33 @@ export const CASES: readonly RuleCase[] = [
     ],
   },
   {
+    rule: 'header-dummy-credential',
+    passes: [remote({ headers: { Authorization: `Bearer ${GITHUB_TOKEN}`, 'X-Tenant': 'test-tenant', 'X-API-Key': '${API_KEY}' } })],
+    fires: DUMMY_VALUES.map((value) => ({ object: remote({ headers: { Authorization: value } }), path: 'spec.headers[Authorization]' })),
+  },
+  {
+    rule: 'env-literal-credential',
+    passes: [stdio({ env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${GITHUB_TOKEN}', LOG_LEVEL: 'debug', API_KEY: 'your-api-key', SLACK_TOKEN: 'test-token' } })],
+    fires: [
+      ...generatedTokens().map(({ value }) => ({ object: stdio({ env: { SOME_SETTING: value } }), path: 'spec.env[SOME_SETTING]' })),
+      { object: stdio({ env: { VENDOR_API_KEY: generatedOpaqueSecret() } }), path: 'spec.env[VENDOR_API_KEY]' },
+      { object: remote({ env: { GITHUB_TOKEN } }), path: 'spec.env[GITHUB_TOKEN]' },
+    ],
+  },
+  {
+    rule: 'env-unresolved-placeholder',
+    passes: [stdio({ env: { GITHUB_TOKEN, LOG_LEVEL: '', DEBUG: 'true' } })],
+    fires: [
+      ...PLACEHOLDER_VALUES.map((value) => ({ object: stdio({ env: { OPENAI_API_KEY: value } }), path: 'spec.env[OPENAI_API_KEY]' })),
+      { object: stdio({ env: { WORKSPACE: '${HOME}/work' } }), path: 'spec.env[WORKSPACE]' },
+    ],
+  },
+  {
+    rule: 'env-dummy-credential',
+    passes: [stdio({ env: { GITHUB_TOKEN, LOG_LEVEL: 'test', DB_PASSWORD: '${DB_PASSWORD}' } })],
+    fires: DUMMY_VALUES.map((value) => ({ object: stdio({ env: { DB_PASSWORD: value } }), path: 'spec.env[DB_PASSWORD]' })),
+  },
+  {
     rule: 'credential-over-plaintext',
     passes: [
       remote({ headers: { Authorization: 'Bearer <token>' } }),
@@ -255,10 +291,12 @@ export const CASES: readonly RuleCase[] = [
     passes: [
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://dex.example.com/dex/token' } } }),
+      // Muster derives exactly the host from a bare host.
+      remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://dex.example.com' } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint: 'https://proxy.example.com/exchange', expectedIssuer: 'https://dex.example.com' } } }),
       remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: false, dexTokenEndpoint: 'https://proxy.example.com/exchange' } } }),
     ],
-    fires: ['https://proxy.example.com/exchange', 'https://dex.example.com/token/', 'https://dex.example.com'].map((dexTokenEndpoint) => ({
+    fires: ['https://proxy.example.com/exchange', 'https://dex.example.com/token/', 'https://dex.example.com/token?tenant=a', 'https://dex.example.com/token#top'].map((dexTokenEndpoint) => ({
       object: remote({ auth: { type: 'oauth', tokenExchange: { ...exchange, enabled: true, dexTokenEndpoint } } }),
       path: 'spec.auth.tokenExchange.expectedIssuer',
     })),
@@ -309,8 +347,12 @@ export const CASES: readonly RuleCase[] = [
   },
   {
     rule: 'plaintext-url',
-    passes: [remote(), stdio({ url: 'http://ignored.example.com' })],
-    fires: [{ object: remote({ url: 'http://mcp-search:8080/sse' }), path: 'spec.url' }],
+    passes: [remote(), stdio({ url: 'http://ignored.example.com' }), ...['http://localhost:18080/mcp', 'http://127.0.0.1:9000/sse', 'http://[::1]:8080/mcp', 'http://mcp.localhost/mcp'].map((url) => remote({ url }))],
+    fires: [
+      { object: remote({ url: 'http://mcp-search:8080/sse' }), path: 'spec.url' },
+      { object: remote({ url: 'http://128.0.0.1/mcp' }), path: 'spec.url' },
+      { object: remote({ url: 'http://localhost.example.com/mcp' }), path: 'spec.url' },
+    ],
   },
   {
     rule: 'family-consistency',

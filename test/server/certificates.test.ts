@@ -163,6 +163,28 @@ describe('ensureDevCertificates', () => {
     expect(await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8')))).toEqual(before);
   });
 
+  it('makes a new serving certificate, with the same CA, when the one there lacks a host asked for', async () => {
+    const dir = await tempDir();
+    await ensureDevCertificates(dir);
+    const caBefore = await readFile(join(dir, 'ca.crt'), 'utf8');
+
+    expect((await ensureDevCertificates(dir, { hosts: ['host.minikube.internal'] })).created).toBe(true);
+
+    const leaf = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
+    expect(leaf.checkHost('host.minikube.internal')).toBe('host.minikube.internal');
+    expect(leaf.checkHost('localhost')).toBe('localhost');
+    expect(leaf.verify(new X509Certificate(caBefore).publicKey)).toBe(true);
+    // Asked again, it has the host: nothing more to make.
+    expect((await ensureDevCertificates(dir, { hosts: ['host.minikube.internal'] })).created).toBe(false);
+  });
+
+  it('says why when the certificate there lacks a host asked for and there is no CA key to make another', async () => {
+    const dir = await tempDir();
+    await ensureDevCertificates(dir);
+    await rm(join(dir, 'ca.key'));
+    await expect(ensureDevCertificates(dir, { hosts: ['10.0.0.5'] })).rejects.toThrow(/tls\.crt is not valid for 10\.0\.0\.5, and without the development CA's key .* no certificate can be made for it/);
+  });
+
   it('signs a new serving certificate with the CA already there, so clients keep trusting it', async () => {
     const dir = await tempDir();
     await ensureDevCertificates(dir);

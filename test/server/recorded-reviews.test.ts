@@ -41,7 +41,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   '008-CREATE-stdio-with-oauth.json': {
     decision: 'denied',
     kubectl: [
-      'The MCPServer "stdio-with-oauth" is invalid: spec.auth: sets type: oauth, but authentication is only supported for streamable-http and sse servers, not stdio: remove it or set spec.auth.type to none [auth-remote-only]',
+      'The MCPServer "stdio-with-oauth" is invalid: spec.auth.type: is oauth, but Muster supports authentication only for streamable-http and sse servers and refuses it on stdio: remove spec.auth, or make this a remote server [auth-remote-only]',
     ],
   },
   '009-CREATE-override-in-use.json': allowed(OVERRIDE_WARNING),

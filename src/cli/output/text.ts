@@ -1,4 +1,11 @@
+import { RULES, type Action } from '../../engine/index.js';
 import { displayName, type ObjectResult, type RelatedPlace, type Report, type ReportedFinding } from '../../report/results.js';
+
+/**
+ * How a finding's line ends, by what the policy made of it: a denial as a compiler prints an
+ * error, bare; a warning marked. docs/rules.md quotes findings with these same words.
+ */
+export const ACTION_LABELS: Readonly<Record<Exclude<Action, 'off' | 'audit'>, string>> = { deny: '', warn: ' (warning)' };
 
 const STYLES = { red: '\u001b[31m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
 type Style = keyof typeof STYLES;
@@ -19,7 +26,7 @@ export function formatText(report: Report, color: boolean): string {
     ]);
     findings.sort((a, b) => (a.finding.line ?? 0) - (b.finding.line ?? 0));
     for (const { result, finding, warning } of findings) {
-      lines.push(warning ? findingLine(result, finding, paint, 'yellow', ` ${paint('yellow', '(warning)')}`) : findingLine(result, finding, paint, 'red', ''));
+      lines.push(warning ? findingLine(result, finding, paint, 'yellow', paint('yellow', ACTION_LABELS.warn)) : findingLine(result, finding, paint, 'red', ACTION_LABELS.deny));
     }
   }
   lines.push(summaryLine(report));
@@ -70,7 +77,20 @@ function summaryLine({ summary, results }: Report): string {
     summary.errors ? `; ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : '',
     summary.schema && summary.schema !== 'built-in' ? `; checked against the MCPServer CRD in ${summary.schema}` : '',
     audits ? `; ${audits} audit-only finding${audits === 1 ? '' : 's'}, recorded but not shown here: --output json lists ${audits === 1 ? 'it' : 'them'}` : '',
-    summary.unchecked?.length ? `; not checked, for want of what they look at: ${summary.unchecked.join(', ')}` : '',
+    ...uncheckedParts(summary.unchecked ?? []),
   ];
   return parts.join('');
+}
+
+/** What the rules that did not run would need, and where it is given. */
+const NEEDS = {
+  fleet: 'the other MCPServers (serve --fleet keeps them in view)',
+  secrets: 'the Secrets (audit --secrets lists them; serve --watch-secrets watches them; files hold none)',
+} as const;
+
+function uncheckedParts(unchecked: readonly string[]): string[] {
+  return (['fleet', 'secrets'] as const).flatMap((need) => {
+    const rules = unchecked.filter((id) => RULES.find((rule) => rule.id === id)?.needs === need);
+    return rules.length ? [`; not checked: ${rules.join(', ')}, for want of ${NEEDS[need]}`] : [];
+  });
 }

@@ -14,6 +14,7 @@ export const argsStdioOnly: Rule = {
             field: ['spec', 'args'],
             message: `is only allowed when spec.type is stdio, not ${spec.type}: remove it, a remote server takes no command-line arguments`,
             summary: 'is only for stdio servers: remove it',
+            fix: { description: 'remove spec.args, which a remote server does not take', patch: [{ op: 'remove', path: '/spec/args' }], safe: true },
           },
         ]
       : [],

@@ -1,28 +1,23 @@
 import type { Rule } from '../rule.js';
-import { listInWords } from '../words.js';
-import { forwardsToken, tokenExchangeEnabled } from './facts.js';
 
+/**
+ * Muster refuses a stdio server whose auth.type is set to anything but none (validateMCPServer,
+ * internal/mcpserver/api_adapter.go, giantswarm/muster: `Auth.Type != "" && Auth.Type != "none"`).
+ * The other auth settings it accepts on stdio, and ignores: auth-ignored-for-stdio says so.
+ */
 export const authRemoteOnly: Rule = {
   id: 'auth-remote-only',
-  description: 'Authentication other than `auth.type: none` is configured only for remote servers.',
+  description: 'spec.auth.type: oauth is set only for remote servers; Muster refuses it on a stdio server.',
   fix: 'Remove spec.auth from the stdio server, or make it a streamable-http or sse server.',
   defaults: { manifest: 'deny', admission: 'deny' },
-  check: ({ spec }) => {
-    const auth = spec.auth;
-    if (spec.type !== 'stdio' || !auth) return [];
-    const settings = [
-      auth.type === 'oauth' && 'type: oauth',
-      forwardsToken(spec) && 'forwardToken: true',
-      tokenExchangeEnabled(spec) && 'tokenExchange.enabled: true',
-      auth.authorizationServer !== undefined && 'authorizationServer',
-    ].filter((setting) => setting !== false);
-    if (settings.length === 0) return [];
-    return [
-      {
-        field: ['spec', 'auth'],
-        message: `sets ${listInWords(settings)}, but authentication is only supported for streamable-http and sse servers, not stdio: remove it or set spec.auth.type to none`,
-        summary: 'is only for remote servers: remove it',
-      },
-    ];
-  },
+  check: ({ spec }) =>
+    spec.type === 'stdio' && spec.auth?.type === 'oauth'
+      ? [
+          {
+            field: ['spec', 'auth', 'type'],
+            message: 'is oauth, but Muster supports authentication only for streamable-http and sse servers and refuses it on stdio: remove spec.auth, or make this a remote server',
+            summary: 'oauth is only for remote servers: remove it',
+          },
+        ]
+      : [],
 };

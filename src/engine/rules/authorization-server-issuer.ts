@@ -1,12 +1,9 @@
-import type { Rule } from '../rule.js';
+import type { Rule, RuleFinding } from '../rule.js';
 import { parseUrl } from '../network.js';
 
 const FIELD = ['spec', 'auth', 'authorizationServer', 'issuer'] as const;
 
-interface Problem {
-  readonly message: string;
-  readonly summary: string;
-}
+type Problem = Omit<RuleFinding, 'field'>;
 
 /**
  * RFC 8414 builds the metadata URL by inserting `/.well-known/oauth-authorization-server`
@@ -23,7 +20,13 @@ function issuerProblem(issuer: string | undefined): Problem | undefined {
   if (url.username || url.password) return { message: 'must not carry credentials: remove the user:password@ part', summary: 'must not carry user:password@: remove it' };
   if (issuer.includes('?')) return { message: 'must not have a query (RFC 8414): remove everything from ?', summary: 'must not have a query: drop it' };
   if (issuer.includes('#')) return { message: 'must not have a fragment (RFC 8414): remove everything from #', summary: 'must not have a fragment: drop it' };
-  if (issuer.endsWith('/')) return { message: 'must not end with / (RFC 8414 compares issuers exactly): remove the trailing slash', summary: 'must not end with /: remove it' };
+  if (issuer.endsWith('/')) {
+    return {
+      message: 'must not end with / (RFC 8414 compares issuers exactly): remove the trailing slash',
+      summary: 'must not end with /: remove it',
+      fix: { description: 'drop the trailing slash of the issuer', patch: [{ op: 'replace', path: '/spec/auth/authorizationServer/issuer', value: issuer.replace(/\/+$/, '') }], safe: true },
+    };
+  }
   return undefined;
 }
 

@@ -18,6 +18,7 @@ export const envIgnoredForRemote: Rule = {
             field: ['spec', 'env'],
             message: `is passed only to stdio processes, so Muster ignores it for a ${spec.type} server: remove it, and send what the server needs in spec.headers`,
             summary: 'is ignored for remote servers: remove it',
+            fix: { description: 'remove spec.env, which Muster ignores for remote servers', patch: [{ op: 'remove', path: '/spec/env' }], safe: true },
           },
         ]
       : [],

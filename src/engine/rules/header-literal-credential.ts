@@ -1,7 +1,5 @@
-import { mapKey } from '../field-path.js';
-import { literalCredential } from '../credentials.js';
 import type { Rule } from '../rule.js';
-import { headerEntries } from './facts.js';
+import { credentialFindings, literalCredentialMessage } from './credential-fields.js';
 
 /**
  * In Git a literal credential is a leaked secret. In the cluster it is what a correct pipeline
@@ -9,20 +7,9 @@ import { headerEntries } from './facts.js';
  */
 export const headerLiteralCredential: Rule = {
   id: 'header-literal-credential',
-  description: 'No header holds a literal credential: credential headers by name, and well-known token formats in any header.',
+  description: 'No header holds a real credential: a well-known token format in any header, or a machine-made value in a credential header.',
   fix: 'Commit a placeholder and have the pipeline inject the secret from a Secret store; rotate any token that reached Git.',
   defaults: { manifest: 'deny', admission: 'warn' },
   check: ({ spec }) =>
-    headerEntries(spec).flatMap(([name, value]) => {
-      const credential = literalCredential(name, value);
-      return credential
-        ? [
-            {
-              field: ['spec', 'headers', mapKey(name)],
-              message: `holds ${credential} in plain text, readable by anyone who can read this MCPServer: commit a placeholder and inject the secret at deploy time`,
-              summary: 'holds a secret in plain text: inject it',
-            },
-          ]
-        : [];
-    }),
+    credentialFindings(spec, 'headers', 'secret', literalCredentialMessage),
 };

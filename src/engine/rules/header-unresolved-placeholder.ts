@@ -1,7 +1,5 @@
-import { mapKey } from '../field-path.js';
-import { findPlaceholder, isCredentialHeader } from '../credentials.js';
 import type { Rule } from '../rule.js';
-import { headerEntries } from './facts.js';
+import { credentialFindings } from './credential-fields.js';
 
 /**
  * In Git a placeholder is exactly right: the pipeline injects the secret later. In the cluster
@@ -16,16 +14,8 @@ export const headerUnresolvedPlaceholder: Rule = {
   fix: 'Make the deployment pipeline substitute the real value before it applies the object; Muster sends headers verbatim.',
   defaults: { manifest: 'audit', admission: 'deny' },
   check: ({ spec }) =>
-    headerEntries(spec).flatMap(([name, value]) => {
-      const placeholder = findPlaceholder(value, isCredentialHeader(name));
-      return placeholder
-        ? [
-            {
-              field: ['spec', 'headers', mapKey(name)],
-              message: `still holds ${placeholder}, and Muster sends headers verbatim: make the pipeline substitute the real value before applying`,
-              summary: 'holds a placeholder: inject the value',
-            },
-          ]
-        : [];
-    }),
+    credentialFindings(spec, 'headers', 'placeholder', ({ kind }) => ({
+      message: `still holds ${kind}, and Muster sends headers verbatim: make the pipeline substitute the real value before applying`,
+      summary: 'holds a placeholder: inject the value',
+    })),
 };

@@ -13,6 +13,7 @@ export const headersRemoteOnly: Rule = {
             field: ['spec', 'headers'],
             message: 'is only allowed when spec.type is streamable-http or sse, not stdio: remove it, or pass the values to the process through spec.env',
             summary: 'is only for remote servers: use spec.env',
+            fix: { description: 'remove spec.headers, which a stdio server is never sent', patch: [{ op: 'remove', path: '/spec/headers' }], safe: true },
           },
         ]
       : [],

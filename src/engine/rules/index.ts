@@ -7,10 +7,15 @@ import { authorizationServerOauthOnly } from './authorization-server-oauth-only.
 import { authorizationServerOverride } from './authorization-server-override.js';
 import { authorizationServerTokenExchangeConflict } from './authorization-server-token-exchange-conflict.js';
 import { credentialOverPlaintext } from './credential-over-plaintext.js';
+import { authIgnoredForStdio } from './auth-ignored-for-stdio.js';
+import { envDummyCredential } from './env-dummy-credential.js';
 import { envIgnoredForRemote } from './env-ignored-for-remote.js';
+import { envLiteralCredential } from './env-literal-credential.js';
+import { envUnresolvedPlaceholder } from './env-unresolved-placeholder.js';
 import { expectedIssuerRequired } from './expected-issuer-required.js';
 import { familyConsistency } from './family-consistency.js';
 import { forwardTokenWithTokenExchange } from './forward-token-with-token-exchange.js';
+import { headerDummyCredential } from './header-dummy-credential.js';
 import { headerDuplicateName } from './header-duplicate-name.js';
 import { headerLiteralCredential } from './header-literal-credential.js';
 import { headerSyntax } from './header-syntax.js';
@@ -51,6 +56,10 @@ export const RULES: readonly Rule[] = [
   requiredAudiencesFormat,
   headerUnresolvedPlaceholder,
   headerLiteralCredential,
+  headerDummyCredential,
+  envUnresolvedPlaceholder,
+  envLiteralCredential,
+  envDummyCredential,
   credentialOverPlaintext,
   headerSyntax,
   headerDuplicateName,
@@ -58,6 +67,7 @@ export const RULES: readonly Rule[] = [
   tokenExchangeDisabledFields,
   forwardTokenWithTokenExchange,
   envIgnoredForRemote,
+  authIgnoredForStdio,
   headersIgnoredPerUser,
   sseWithPerUserAuth,
   authorizationServerOverride,

@@ -9,5 +9,8 @@ export const schemaViolation: Rule = {
   manifestOnly: true,
   generic: true,
   check: ({ schemaIssues }) =>
-    schemaIssues.filter((issue) => !issue.unknownField).map(({ field, message }) => ({ field, message, summary: message })),
+    schemaIssues
+      .filter((issue) => !issue.unknownField)
+      // A wrong type is the whole story of its field: the rules that read the field stay silent.
+      .map(({ field, message, wrongType }) => ({ field, message, summary: message, ...(wrongType ? { generic: false } : {}) })),
 };

@@ -16,6 +16,8 @@ export const sseWithPerUserAuth: Rule = {
             field: ['spec', 'type'],
             message: `is sse, but with spec.auth ${listInWords(settings)} Muster connects per user with the streamable-HTTP client: set it to streamable-http if the server speaks it`,
             summary: 'is sse, but per-user connections use streamable HTTP',
+            // Only if the server speaks streamable HTTP: for a person to confirm.
+            fix: { description: 'set spec.type to streamable-http', patch: [{ op: 'replace', path: '/spec/type', value: 'streamable-http' }], safe: false },
           },
         ]
       : [];

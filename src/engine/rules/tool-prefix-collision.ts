@@ -7,8 +7,12 @@ import { byDisplayName, someNames } from '../words.js';
 /**
  * The name space a server's tools take in Muster: `{musterPrefix}_{prefix}_{tool}`, the prefix
  * being spec.toolPrefix or else the server's name (buildExposedNameLocked), or the family's name
- * for a family member (familyExposedName), all in internal/aggregator/registry.go.
+ * for a family member (familyExposedName), all in internal/aggregator/registry.go. The
+ * musterPrefix is Muster's own setting, `x` unless configured (NewServerRegistry, same file;
+ * MusterPrefix in internal/config/types.go): the names are given as a default Muster exposes them.
  */
+const DEFAULT_MUSTER_PREFIX = 'x';
+
 interface ToolNamespace {
   readonly value: string;
   readonly field: FieldPath;
@@ -59,7 +63,7 @@ export const toolPrefixCollision: Rule = {
     return [
       {
         field: own.field,
-        message: `${describe(own, spec)}, like ${someNames(others)}: Muster names the tools of each ${own.value}_<tool>, so a tool name they share reaches only one of them: give each server a toolPrefix of its own`,
+        message: `${describe(own, spec)}, like ${someNames(others)}: Muster exposes the tools of each as ${DEFAULT_MUSTER_PREFIX}_${own.value}_<tool>, so a tool name they share reaches only one of them: give each server a toolPrefix of its own`,
         summary: 'is shared with another server: make it unique',
         related: colliding.map(({ peer, theirs }) => ({ member: peer.id, field: theirs.field })),
       },

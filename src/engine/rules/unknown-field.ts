@@ -15,5 +15,5 @@ export const unknownField: Rule = {
   caughtByApiServer: 'crd-schema',
   manifestOnly: true,
   check: ({ schemaIssues }) =>
-    schemaIssues.filter((issue) => issue.unknownField).map(({ field, message }) => ({ field, message, summary: message })),
+    schemaIssues.filter((issue) => issue.unknownField).map(({ field, message, fix }) => ({ field, message, summary: message, ...(fix ? { fix } : {}) })),
 };
