@@ -9,5 +9,5 @@ export const schemaViolation: Rule = {
   manifestOnly: true,
   generic: true,
   check: ({ schemaIssues }) =>
-    schemaIssues.filter((issue) => !issue.unknownField).map(({ field, message }) => ({ field, message, summary: message })),
+    schemaIssues.filter((issue) => !issue.unknownField && !issue.celRule).map(({ field, message }) => ({ field, message, summary: message })),
 };
