@@ -11,6 +11,7 @@ export const crdCelUnchecked: Rule = {
   description: 'Names the CEL rules of the MCPServer CRD that could not be evaluated offline; the API server still checks them.',
   fix: 'Check the object against the rule by hand, or apply it with kubectl apply --dry-run=server; fix the schema findings first when they kept the rules from running.',
   defaults: { manifest: 'warn', admission: 'off' },
+  caughtByApiServer: 'crd-cel',
   manifestOnly: true,
   check: ({ schemaIssues }) =>
     schemaIssues.filter((issue) => issue.celRule && !issue.celRule.evaluated).map(({ field, message }) => ({ field, message, summary: message })),
