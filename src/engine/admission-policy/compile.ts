@@ -3,7 +3,7 @@ import type { LabelSelector, NamespaceOverride, Policy } from '../policy.js';
 import { MCPSERVER_RESOURCE } from '../resource.js';
 import { RULES } from '../rules/index.js';
 import type { ActiveAction } from '../verdict.js';
-import { notExpressible, ruleExpressions } from './rule-expressions.js';
+import { notExpressible, onOldObject, ruleExpressions } from './rule-expressions.js';
 
 /**
  * The policy in force, compiled into ValidatingAdmissionPolicies and their bindings, so that the
@@ -65,9 +65,12 @@ export function compileAdmissionPolicy(options: AdmissionPolicyOptions): Compile
     const ratchets = policy.rules('admission').ratcheting.has(rule.id);
     for (const action of ['deny', 'warn', 'audit'] as const) {
       if (baseAction !== action && !overrides.some((override) => override.action === action)) continue;
-      const conditions = [...(overrides.length > 0 ? [`${actionHere} != '${action}'`] : []), `(${compiled.expression})`];
-      // Ratcheting, as the webhook does: an UPDATE that keeps a problem the old object had is let through.
-      if (ratchets && action === 'deny') conditions.push(`(oldObject != null && !(${onOldObject(compiled.expression)}))`);
+      // Ratcheting, as the webhook does: an UPDATE that keeps a problem the old object had (same rule,
+      // same field) is let through.
+      const ratcheted = ratchets && action === 'deny';
+      const passes = ratcheted && compiled.ratcheted ? compiled.ratcheted : compiled.expression;
+      const conditions = [...(overrides.length > 0 ? [`${actionHere} != '${action}'`] : []), `(${passes})`];
+      if (ratcheted && !compiled.ratcheted) conditions.push(`(oldObject != null && !(${onOldObject(compiled.expression)}))`);
       validations.push({ rule: rule.id, action, expression: conditions.join(' || '), messageExpression: compiled.message });
     }
   }
@@ -106,11 +109,6 @@ export function compileAdmissionPolicy(options: AdmissionPolicyOptions): Compile
     ];
   });
   return { documents, validations, enforced: [...new Set(validations.map((validation) => validation.rule))], notExpressed };
-}
-
-/** The same expression over the object before the UPDATE. */
-function onOldObject(expression: string): string {
-  return expression.replace(/\bobject\./g, 'oldObject.');
 }
 
 /** A CEL string literal. */

@@ -18,6 +18,12 @@ export interface RuleExpression {
    * (the finding's summary), and the rule ID. Never a header or env value.
    */
   readonly message: string;
+  /**
+   * For a rule that reports on more than one field: the expression with ratcheting field by field,
+   * as the webhook ratchets (same rule, same field), over `oldObject` too. Absent: the rule reports
+   * on one field, and ratcheting the rule as a whole is the same thing.
+   */
+  readonly ratcheted?: string;
 }
 
 /** `has()` down a path, so that reading the field never fails on a missing parent. */
@@ -47,7 +53,18 @@ const OVERRIDE = isSet('spec.auth.authorizationServer');
 // rules/header-syntax.ts: RFC 9110 tokens, and no control character but tab in a value.
 const HEADER_NAME = 'r"^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$"';
 const CONTROL_CHARACTER = 'r"[\\x00-\\x08\\x0a-\\x1f\\x7f]"';
-const HEADER_OK = `k.matches(${HEADER_NAME}) && !object.spec.headers[k].matches(${CONTROL_CHARACTER})`;
+const headerOk = (root: string): string => `(k.matches(${HEADER_NAME}) && !${root}.spec.headers[k].matches(${CONTROL_CHARACTER}))`;
+const HEADER_OK = headerOk('object');
+/** The old object had the same header, as wrong: its finding was on the same field. */
+const HEADER_WAS_WRONG = `(oldObject != null && has(oldObject.spec.headers) && k in oldObject.spec.headers && !${headerOk('oldObject')})`;
+
+/** The same expression over the object before the UPDATE. */
+export function onOldObject(expression: string): string {
+  return expression.replace(/\bobject\./g, 'oldObject.');
+}
+
+const EXCHANGE_FIELD_OK = (field: string): string =>
+  `(${nonEmpty(`spec.auth.tokenExchange.${field}`)} || (oldObject != null && ${onOldObject(`${EXCHANGE_ENABLED} && !${nonEmpty(`spec.auth.tokenExchange.${field}`)}`)}))`;
 
 /**
  * The expressions, by rule ID. `schema` is the MCPServer schema, for the CRD defaults that the
@@ -90,15 +107,13 @@ export function ruleExpressions(schema: SchemaNode): Readonly<Record<string, Rul
     'token-exchange-required-fields': {
       expression: `!${EXCHANGE_ENABLED} || (${nonEmpty('spec.auth.tokenExchange.dexTokenEndpoint')} && ${nonEmpty('spec.auth.tokenExchange.connectorId')})`,
       message: `'spec.auth.tokenExchange.' + (${nonEmpty('spec.auth.tokenExchange.dexTokenEndpoint')} ? 'connectorId' : 'dexTokenEndpoint') + ': is required for token exchange [token-exchange-required-fields]'`,
-    },
-    'required-audiences-format': {
-      expression: `!${isSet('spec.auth.requiredAudiences')} || (size(object.spec.auth.requiredAudiences) <= 50 && object.spec.auth.requiredAudiences.all(a, size(a) <= 256 && a.matches('^[a-zA-Z0-9_-]+$')))`,
-      message: message('spec.auth.requiredAudiences', "must be letters, digits, - and _ only, at most 256 characters, at most 50 of them", 'required-audiences-format'),
+      ratcheted: `!${EXCHANGE_ENABLED} || (${EXCHANGE_FIELD_OK('dexTokenEndpoint')} && ${EXCHANGE_FIELD_OK('connectorId')})`,
     },
     'header-syntax': {
       expression: `!has(object.spec.headers) || object.spec.headers.all(k, ${HEADER_OK})`,
       // The header's name, never its value.
-      message: `'spec.headers[' + object.spec.headers.filter(k, !(${HEADER_OK}))[0] + ']: is not a valid header name, or its value holds a line break or control character [header-syntax]'`,
+      message: `'spec.headers[' + object.spec.headers.filter(k, !${HEADER_OK})[0] + ']: is not a valid header name, or its value holds a line break or control character [header-syntax]'`,
+      ratcheted: `!has(object.spec.headers) || object.spec.headers.all(k, ${HEADER_OK} || ${HEADER_WAS_WRONG})`,
     },
     'required-audiences-unused': {
       expression: `!${isSet('spec.auth.requiredAudiences')} || ${FORWARDS_TOKEN} || ${USES_EXCHANGE}`,
@@ -157,6 +172,8 @@ const CREDENTIALS = 'recognises credentials and placeholders in header values by
 
 /** The rules of one object that CEL cannot say exactly, and why. */
 const NOT_EXPRESSIBLE: Readonly<Record<string, string>> = {
+  'required-audiences-format':
+    "reports each entry by its index, and ratchets by it on UPDATE, where CEL's list macros give no index",
   'authorization-server-issuer': URL_PARSING,
   'expected-issuer-required': URL_PARSING,
   'plaintext-url': URL_PARSING,

@@ -115,6 +115,26 @@ describe('the ValidatingAdmissionPolicy of `vap` and the engine', () => {
     expect([...fired].sort()).toEqual([...compiled.enforced].sort());
   });
 
+  it("lets an UPDATE keep a problem the old object had, as the webhook's ratcheting does, and denies one it brings", () => {
+    const compiled = compileAdmissionPolicy({ policy: Policy.builtIn() });
+    const denials = compiled.validations.filter((validation) => validation.action === 'deny').map((validation) => ({ ...validation, program: compileCel(validation.expression) as Extract<CompiledCel, { kind: 'program' }> }));
+    const namespaceObject = new Map([['metadata', new Map([['name', 'muster']])]]);
+    fc.assert(
+      fc.property(admitted, admitted, (before, after) => {
+        fc.pre(passesSchema(before) && passesSchema(after));
+        const bindings = { object: toCelInput(schema.root, after), oldObject: toCelInput(schema.root, before), namespaceObject };
+        const byPolicy = denials.filter(({ program }) => {
+          const outcome = program.evaluate(bindings as never);
+          return outcome.kind === 'value' && outcome.value !== true;
+        });
+        const verdict = validate(after, { context: 'admission', oldObject: before });
+        const byEngine = verdict.denials.filter((finding) => compiled.enforced.includes(finding.rule)).map((finding) => finding.rule);
+        expect([...new Set(byPolicy.map(({ rule }) => rule))].sort(), JSON.stringify({ before, after })).toEqual([...new Set(byEngine)].sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('names the field and the rule in every message, and never a header or env value', () => {
     const compiled = compileAdmissionPolicy({ policy: Policy.builtIn() });
     fc.assert(
