@@ -25,6 +25,20 @@ function where(rule) {
   return CAUGHT[rule.needs ?? 'webhook'];
 }
 
+/**
+ * Where a rule is enforced in a cluster with the built-in policy: by the webhook, by the
+ * ValidatingAdmissionPolicy that `mcpserver-webhook vap` prints, by both, or by neither (a rule
+ * that checks manifests only: the API server applies the CRD itself).
+ */
+function enforcedWhere(rule, compiled) {
+  if (rule.manifestOnly) return 'neither: it checks manifests only (`validate`); in the cluster the API server applies the CRD itself.';
+  if (compiled.enforced.includes(rule.id)) return 'both: the webhook, and the ValidatingAdmissionPolicy of `mcpserver-webhook vap` (see [operations.md](operations.md)), which the API server applies even while the webhook is down.';
+  const { reason } = compiled.notExpressed.find((entry) => entry.rule === rule.id);
+  return `webhook: the ValidatingAdmissionPolicy cannot express it, because it ${reason}.`;
+}
+
+const enforcedColumn = (rule, compiled) => enforcedWhere(rule, compiled).split(':')[0];
+
 function readExample(path) {
   return readFileSync(new URL(path, EXAMPLES), 'utf8');
 }
@@ -45,12 +59,15 @@ function exampleFindings(engine, rule, files) {
   const objects = files.map((file) => load(readExample(file)));
   // Where the rule speaks: in Git unless it only records there (audit) or is off.
   const context = rule.defaults.manifest === 'deny' || rule.defaults.manifest === 'warn' ? 'manifest' : 'admission';
-  const fleet = {
-    members: objects.map((object, id) => ({ id: String(id), object })),
-    ...(rule.needs === 'secrets' ? { secrets: { has: () => false } } : {}),
-  };
+  // The CRD's own CEL rules speak where the rules of ours that stand for them are off.
+  const mirrorsOff = Object.fromEntries(engine.RULES.filter((other) => other.mirrorsCrdRule).map((other) => [other.id, 'off']));
+  const policy = rule.id === 'crd-cel-rule' ? new engine.Policy({ rules: mirrorsOff }, 'docs') : undefined;
+  const fleet = new engine.Fleet(
+    objects.map((object, id) => ({ id: String(id), object })),
+    rule.needs === 'secrets' ? { has: () => false } : undefined,
+  );
   const findings = objects.flatMap((object) => {
-    const verdict = engine.validate(object, { context, fleet });
+    const verdict = engine.validate(object, { context, fleet, policy });
     return [...verdict.denials, ...verdict.warnings, ...verdict.audits].filter((finding) => finding.rule === rule.id);
   });
   const lines = findings.map((finding) => `${finding.path}: ${finding.message} [${finding.rule}]${ACTION_LABELS[finding.action]}`);
@@ -65,7 +82,8 @@ function fixLine(fixes) {
 }
 
 export function rulesDocument(engine) {
-  const rows = engine.RULES.map((rule) => `| [\`${rule.id}\`](#${rule.id}) | ${rule.defaults.manifest} | ${rule.defaults.admission} |`);
+  const compiled = engine.compileAdmissionPolicy({ policy: engine.Policy.builtIn() });
+  const rows = engine.RULES.map((rule) => `| [\`${rule.id}\`](#${rule.id}) | ${rule.defaults.manifest} | ${rule.defaults.admission} | ${enforcedColumn(rule, compiled)} |`);
   const sections = engine.RULES.map((rule) => {
     const files = exampleFiles(rule);
     const { context, lines, fixes } = exampleFindings(engine, rule, files);
@@ -77,6 +95,7 @@ export function rulesDocument(engine) {
       '',
       `- **Defaults**: ${rule.defaults.manifest} in Git (\`manifest\`), ${rule.defaults.admission} at admission${rule.manifestOnly ? ' (it checks manifests only)' : ''}.`,
       `- **Caught in a cluster by**: ${where(rule)}`,
+      `- **Enforced where**: ${enforcedWhere(rule, compiled)}`,
       `- **How to fix**: ${rule.fix}`,
       ...fixLine(fixes),
       ...(aliases.length ? [`- **Also known as**: ${aliases.join(', ')} (an older ID that policies may still name).`] : []),
@@ -84,7 +103,7 @@ export function rulesDocument(engine) {
       `Example (${files.map((file) => `[\`examples/${file}\`](../examples/${file})`).join(' and ')}):`,
       '',
       ...files.flatMap((file) => ['```yaml', readExample(file).trimEnd(), '```', '']),
-      `What \`validate${context === 'admission' ? ' --context admission' : ''}\` reports${rule.needs === 'secrets' ? ' when the Secret does not exist' : ''}:`,
+      `What \`validate${context === 'admission' ? ' --context admission' : ''}\` reports${rule.needs === 'secrets' ? ' when the Secret does not exist' : ''}${rule.id === 'crd-cel-rule' ? ' with the rules that stand for the CRD\'s rules off' : ''}:`,
       '',
       '```text',
       ...lines,
@@ -102,8 +121,12 @@ which mistakes the API server refuses before any webhook is called is in
 
 <!-- Generated from the rule catalogue in src/engine/rules/ by \`npm run docs\`: do not edit. -->
 
-| Rule | In Git (\`manifest\`) | At admission |
-|---|---|---|
+Enforced where, in a cluster with the built-in policy: by the webhook, by the
+ValidatingAdmissionPolicy that \`mcpserver-webhook vap\` prints (the chart's
+\`validatingAdmissionPolicy.enabled\`), by both, or by neither where the rule checks manifests only.
+
+| Rule | In Git (\`manifest\`) | At admission | Enforced where |
+|---|---|---|---|
 ${rows.join('\n')}
 
 ${sections.join('\n\n')}

@@ -17,6 +17,9 @@ export type CauseReason =
 export const CAUSE_REASONS: Readonly<Record<string, CauseReason>> = {
   'schema-violation': 'FieldValueInvalid',
   'unknown-field': 'FieldValueForbidden',
+  // The CRD's CEL rules: Invalid as the API server reports them without a reason of their own.
+  'crd-cel-rule': 'FieldValueInvalid',
+  'crd-cel-unchecked': 'FieldValueInvalid',
   'stdio-command-required': 'FieldValueRequired',
   'remote-url-required': 'FieldValueRequired',
   'args-stdio-only': 'FieldValueForbidden',

@@ -18,6 +18,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'check the MCPServers already in the cluster (one-shot)',
     load: async () => (await import('./audit-command.js')).runAudit,
   },
+  vap: {
+    summary: 'print the ValidatingAdmissionPolicy that enforces the rules CEL can express',
+    load: async () => (await import('./vap-command.js')).runVap,
+  },
 };
 
 function usage(): string {

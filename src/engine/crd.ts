@@ -10,15 +10,17 @@ import { isPlainObject, type SchemaNode } from './schema.js';
  * a CRD says only `metadata: {type: object}`, and the API server checks names itself.
  */
 export function schemaFromCrd(crd: unknown): SchemaNode & Record<string, unknown> {
-  const spec = crdVersionSchema(crd).properties?.spec;
+  const root = crdVersionSchema(crd);
+  const spec = root.properties?.spec;
   if (!isPlainObject(spec)) throw new CrdError(`version ${MCPSERVER_RESOURCE.version} of the CRD has no spec schema`);
   const { group, version, kind } = MCPSERVER_RESOURCE;
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: `mcpserver-webhook/mcpserver.${version}.json`,
     title: kind,
-    description: `A Muster ${kind} (${group}/${version}), as the CRD's openAPIV3Schema describes it, with every object closed so that unknown fields are findings. The CRD's CEL rules are checked by the rules in src/engine/rules.`,
+    description: `A Muster ${kind} (${group}/${version}), as the CRD's openAPIV3Schema describes it, with every object closed so that unknown fields are findings. The CRD's CEL rules (x-kubernetes-validations) are kept, and evaluated as the API server does (src/engine/cel).`,
     type: 'object',
+    ...(root['x-kubernetes-validations'] ? { 'x-kubernetes-validations': root['x-kubernetes-validations'] } : {}),
     required: ['apiVersion', 'kind', 'metadata', 'spec'],
     properties: {
       apiVersion: { type: 'string', const: `${group}/${version}` },
@@ -56,14 +58,15 @@ function crdVersionSchema(crd: unknown): SchemaNode {
 }
 
 /** Keywords of a structural schema that JSON Schema checks the same way; the rest are dropped. */
-const KEPT = ['type', 'description', 'enum', 'pattern', 'default', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'] as const;
+const KEPT = ['type', 'description', 'enum', 'pattern', 'default', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'x-kubernetes-validations'] as const;
 const KEPT_COUNTS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'uniqueItems'] as const;
 
 /**
  * One node of the CRD's schema as JSON Schema. An object with properties is closed
  * (`additionalProperties: false`) unless the CRD preserves unknown fields there; a map keeps its
- * value schema. `format` is dropped (the API server checks it, and JSON Schema formats differ),
- * and so are CEL rules (`x-kubernetes-validations`), which our own rules implement.
+ * value schema. `format` is dropped (the API server checks it, and JSON Schema formats differ).
+ * CEL rules (`x-kubernetes-validations`) are kept as they are: Ajv ignores them, and
+ * src/engine/cel evaluates them.
  */
 function convert(node: Record<string, unknown>, title: string | undefined, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};

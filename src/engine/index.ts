@@ -7,6 +7,15 @@ export type { Fix, JsonPatchOperation } from './fix.js';
 export { CONTEXTS, ACTIONS, compareText, type Action, type Context, type Finding, type Verdict } from './verdict.js';
 export { formatPath, type FieldPath } from './field-path.js';
 export { MCPServerSchema } from './mcpserver-schema.js';
+export {
+  compileAdmissionPolicy,
+  ADMISSION_POLICY_API_VERSIONS,
+  type AdmissionPolicyApiVersion,
+  type AdmissionPolicyOptions,
+  type AdmissionPolicyValidation,
+  type CompiledAdmissionPolicy,
+} from './admission-policy/compile.js';
+export { compileCel, type CelOutcome, type CompiledCel } from './cel/evaluator.js';
 export { CrdError, isMCPServerCrd } from './crd.js';
 export { Fleet, secretIndex, secretIndexOf, secretKey, type FleetMember, type PeerGrouping, type RelatedField, type SecretIndex } from './fleet.js';
 export { isPlainObject } from './schema.js';

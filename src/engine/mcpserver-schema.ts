@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CEL_RULES_NOT_CHECKED, CrdValidations } from './cel/crd-validations.js';
 import { schemaFromCrd } from './crd.js';
 import { formatPath, jsonPointer, pathKeys, type FieldPath } from './field-path.js';
 import type { Fix } from './fix.js';
@@ -15,6 +16,11 @@ export interface SchemaIssue {
   readonly wrongType?: boolean;
   /** For an unknown field whose right name is known for sure: moving it there. */
   readonly fix?: Fix;
+  /**
+   * For a failure of one of the CRD's CEL rules: the rule's expression, and whether it could be
+   * evaluated here (see CelRuleIssue). The message is then in the API server's words.
+   */
+  readonly celRule?: { readonly expression: string; readonly evaluated: boolean };
 }
 
 /**
@@ -29,6 +35,14 @@ const WELL_KNOWN_MOVES: Readonly<Record<string, FieldPath>> = {
   'spec.annotations': ['metadata', 'annotations'],
   'spec.auth.tokenExchange.tokenEndpoint': ['spec', 'auth', 'tokenExchange', 'dexTokenEndpoint'],
 };
+
+/**
+ * The schema errors after which the API server evaluates no CEL rule, because the object does not
+ * have the shape the rules were written for: a wrong type, a value outside an enum, a required
+ * field missing, a string, list or map too long (hasBlockingErr in
+ * k8s.io/apiextensions-apiserver/pkg/registry/customresource/strategy.go), here as Ajv keywords.
+ */
+const BLOCKS_CEL_RULES = new Set(['type', 'enum', 'required', 'anyOf', 'maxLength', 'maxItems', 'maxProperties']);
 
 /**
  * The MCPServer schema the engine checks against: the bundled one, generated from the upstream
@@ -50,6 +64,7 @@ export class MCPServerSchema {
   }
 
   readonly #validate: ValidateFunction;
+  readonly #celRules: CrdValidations;
 
   private constructor(
     readonly root: SchemaNode,
@@ -57,11 +72,19 @@ export class MCPServerSchema {
     readonly source: string,
   ) {
     this.#validate = createAjv().compile(root);
+    this.#celRules = new CrdValidations(root);
   }
 
+  /** What the CRD refuses in the object: its schema first, then its CEL rules, as the API server checks them. */
   check(object: unknown): SchemaIssue[] {
-    if (this.#validate(object)) return [];
-    return (this.#validate.errors ?? []).flatMap((error) => this.#describe(error, object));
+    const errors = this.#validate(object) ? [] : (this.#validate.errors ?? []);
+    const issues = errors.flatMap((error) => this.#describe(error, object));
+    if (!this.#celRules.any) return issues;
+    if (errors.some((error) => BLOCKS_CEL_RULES.has(error.keyword))) {
+      return [...issues, { field: [], message: CEL_RULES_NOT_CHECKED, unknownField: false, celRule: { expression: '', evaluated: false } }];
+    }
+    const celIssues = this.#celRules.check(object).map(({ field, message, rule, evaluated }) => ({ field, message, unknownField: false, celRule: { expression: rule, evaluated } }));
+    return [...issues, ...celIssues];
   }
 
   /** The typed view of an object's spec, defaults left out, or undefined when it has none worth reading. */

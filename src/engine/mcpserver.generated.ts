@@ -15,7 +15,7 @@ export type ObjectMeta = {
 };
 
 /**
- * A Muster MCPServer (muster.giantswarm.io/v1alpha1), as the CRD's openAPIV3Schema describes it, with every object closed so that unknown fields are findings. The CRD's CEL rules are checked by the rules in src/engine/rules.
+ * A Muster MCPServer (muster.giantswarm.io/v1alpha1), as the CRD's openAPIV3Schema describes it, with every object closed so that unknown fields are findings. The CRD's CEL rules (x-kubernetes-validations) are kept, and evaluated as the API server does (src/engine/cel).
  */
 export interface MCPServer {
   apiVersion: 'muster.giantswarm.io/v1alpha1';

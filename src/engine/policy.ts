@@ -16,7 +16,7 @@ export interface NamespaceInfo {
 type RuleSetting = Action | (Partial<Record<Context, Action>> & { readonly ratcheting?: boolean });
 type RuleSettings = Readonly<Record<string, RuleSetting>>;
 
-interface LabelSelector {
+export interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
   readonly matchExpressions?: readonly {
     readonly key: string;
@@ -25,7 +25,7 @@ interface LabelSelector {
   }[];
 }
 
-interface NamespaceOverride {
+export interface NamespaceOverride {
   readonly names?: readonly string[];
   readonly selector?: LabelSelector;
   readonly ratcheting?: boolean;
@@ -110,9 +110,8 @@ export class Policy {
       for (const rule of RULES) setRatcheting(rule.id, entry.ratcheting);
       for (const [name, setting] of Object.entries(entry.rules ?? {})) {
         const rule = ruleOf(name);
-        const action = typeof setting === 'string' ? setting : setting[context];
-        // A manifest-only rule never runs at admission, whatever a string setting says (see Rule).
-        if (action && !(rule.manifestOnly && context === 'admission')) actions.set(rule.id, action);
+        const action = settingAction(rule, setting, context);
+        if (action) actions.set(rule.id, action);
         if (typeof setting === 'object') setRatcheting(rule.id, setting.ratcheting);
       }
     };
@@ -123,6 +122,29 @@ export class Policy {
     const checksSchema = RULES.some((rule) => rule.manifestOnly && actions.get(rule.id) !== 'off');
     return { actions, ratcheting, checksSchema };
   }
+
+  /**
+   * The namespace entries that set a rule's action in a context, in file order: where several
+   * match a namespace, the last one wins (see `rules`). For those who compile the policy into
+   * another form, such as a ValidatingAdmissionPolicy.
+   */
+  namespaceOverrides(ruleId: string, context: Context): { readonly entry: NamespaceOverride; readonly action: Action }[] {
+    return (this.document.namespaces ?? []).flatMap((entry) => {
+      let action: Action | undefined;
+      for (const [name, setting] of Object.entries(entry.rules ?? {})) {
+        const rule = ruleOf(name);
+        if (rule.id === ruleId) action = settingAction(rule, setting, context) ?? action;
+      }
+      return action ? [{ entry, action }] : [];
+    });
+  }
+}
+
+/** The action a setting gives a rule in a context, if it gives one. */
+function settingAction(rule: Rule, setting: RuleSetting, context: Context): Action | undefined {
+  const action = typeof setting === 'string' ? setting : setting[context];
+  // A manifest-only rule never runs at admission, whatever a string setting says (see Rule).
+  return action && !(rule.manifestOnly && context === 'admission') ? action : undefined;
 }
 
 /** The rule a policy names, by its ID or an older ID kept as an alias (the schema allows only these). */

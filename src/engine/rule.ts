@@ -51,6 +51,13 @@ export interface Rule {
   readonly defaults: Readonly<Record<Context, Action>>;
   readonly caughtByApiServer?: CaughtByApiServer;
   /**
+   * For a rule that stands for one of the CRD's CEL rules and says more than its message (the
+   * field to fix, and how): that rule's expression, exactly as the CRD writes it. While this rule
+   * is on, the CRD rule's own finding (crd-cel-rule) yields to it; a CRD whose rule reads
+   * otherwise (a newer one) is reported in its own words.
+   */
+  readonly mirrorsCrdRule?: string;
+  /**
    * True for the schema's rules, which check manifests only: at admission the API server has
    * already applied its own CRD, so a schema finding there means the webhook's schema is behind
    * the cluster's (drift, for operators), never the user's mistake.

@@ -17,8 +17,24 @@ export interface SchemaNode {
   readonly default?: unknown;
   readonly pattern?: string;
   readonly 'x-pattern-description'?: string;
+  /** The CRD's CEL rules at this node, kept from the CRD (see src/engine/cel/crd-validations.ts). */
+  readonly 'x-kubernetes-validations'?: readonly ValidationRule[];
   readonly anyOf?: readonly SchemaNode[];
   readonly $ref?: string;
+}
+
+/**
+ * One of a CRD's CEL rules, as `x-kubernetes-validations` holds it
+ * (k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1/types_jsonschema.go, ValidationRule).
+ */
+export interface ValidationRule {
+  readonly rule: string;
+  readonly message?: string;
+  readonly messageExpression?: string;
+  /** A relative JSON path from the rule's node to the field its failure is reported on, e.g. `.url`. */
+  readonly fieldPath?: string;
+  /** FieldValueInvalid (the default), FieldValueRequired, FieldValueForbidden or FieldValueDuplicate. */
+  readonly reason?: string;
 }
 
 /** Reads a JSON Schema shipped in `schemas/` (the same relative place from `src/` and `dist/`). */
@@ -29,7 +45,7 @@ export function loadSchemaFile(name: string): SchemaNode & Record<string, unknow
 /** One Ajv for every schema of ours: compiled once at start-up, never per object. */
 export function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
-  ajv.addVocabulary(['x-pattern-description']);
+  ajv.addVocabulary(['x-pattern-description', 'x-kubernetes-validations']);
   return ajv;
 }
 

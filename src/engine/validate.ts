@@ -115,6 +115,8 @@ export function schemaDrift(object: unknown, schema: MCPServerSchema = MCPServer
   try {
     return schema
       .check(object)
+      // A CEL rule that could not be evaluated here says nothing about the cluster's CRD.
+      .filter((issue) => issue.celRule?.evaluated !== false)
       .map((issue) => ({ path: formatPath(issue.field), unknownField: issue.unknownField }))
       .sort((a, b) => compareText(a.path, b.path));
   } catch {
@@ -170,12 +172,13 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     // Fail closed: an object that could not be checked is not let through.
     findings.push(internalError(`the webhook could not finish checking this object (rule ${rule} failed), so it is denied to stay safe; operators find the error in the webhook's log`));
   };
+  const spec = schema.view(object) ?? {};
   // Only the schema's rules read the schema's own findings, and they check manifests only: at
   // admission the costliest part of judging (about 40% of a review cold) is not done at all.
   let schemaIssues: SchemaIssue[] = [];
   if (table.checksSchema) {
     try {
-      schemaIssues = schema.check(object);
+      schemaIssues = withoutMirroredCelRules(schema.check(object), table, spec);
     } catch (error) {
       // A schema pattern can overflow V8's backtracking stack on a string of megabytes (a 4 MiB
       // metadata.name of `a.a.a...`): the schema rule failed, not the whole verdict.
@@ -190,7 +193,6 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     const path = formatPath(field);
     return wrongTypes.some((wrong) => path === wrong || path.startsWith(`${wrong}.`) || path.startsWith(`${wrong}[`));
   };
-  const spec = schema.view(object) ?? {};
   // Built only when some rule needs it: most objects are judged without looking across the fleet.
   let view: FleetView | undefined;
   const unchecked: string[] = [];
@@ -214,6 +216,27 @@ function judge(object: unknown, { table, schema, fleet, onRuleError }: Judging):
     }
   }
   return { findings, unchecked };
+}
+
+/**
+ * The CRD's CEL failures less those that a rule of ours standing for the same CRD rule
+ * (Rule.mirrorsCrdRule) reports too, on the field to fix and with the fix. Where ours is off, or
+ * does not see what the CRD's rule sees, the CRD's rule speaks: a mistake is never passed in silence.
+ */
+function withoutMirroredCelRules(issues: SchemaIssue[], table: RuleTable, spec: SpecView): SchemaIssue[] {
+  if (!issues.some((issue) => issue.celRule)) return issues;
+  const speaking = new Set(
+    RULES.flatMap((rule) => {
+      if (!rule.mirrorsCrdRule || table.actions.get(rule.id) === 'off') return [];
+      try {
+        return rule.check({ spec, schemaIssues: [] }).length > 0 ? [rule.mirrorsCrdRule] : [];
+      } catch {
+        // The rule fails again when it runs in turn, and that failure denies the object.
+        return [];
+      }
+    }),
+  );
+  return issues.filter((issue) => !issue.celRule || !speaking.has(issue.celRule.expression));
 }
 
 /** A denial of the object as a whole, for what kept it from being checked; short enough to be its own summary. */

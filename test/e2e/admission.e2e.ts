@@ -78,6 +78,8 @@ describe('before the webhook: the API server itself', () => {
       'invalid/authorization-server-issuer.yaml',
       'invalid/authorization-server-oauth-only.yaml',
       'invalid/authorization-server-token-exchange-conflict.yaml',
+      'invalid/crd-cel-rule.yaml',
+      'invalid/crd-cel-unchecked.yaml',
       'invalid/headers-remote-only.yaml',
       'invalid/remote-url-required.yaml',
       'invalid/schema-violation.yaml',

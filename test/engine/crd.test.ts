@@ -28,7 +28,8 @@ describe('a schema built from a CRD', () => {
     const schema = schemaFromCrd(crd(specSchema));
     const spec = (schema.properties as Record<string, Record<string, unknown>>).spec!;
     expect(spec).toMatchObject({ title: 'MCPServerSpec', additionalProperties: false, required: ['type'] });
-    expect(spec).not.toHaveProperty('x-kubernetes-validations');
+    // CEL rules are kept for src/engine/cel to evaluate; Ajv ignores them.
+    expect(spec['x-kubernetes-validations']).toEqual([{ rule: 'self.type != ""' }]);
     const properties = spec.properties as Record<string, Record<string, unknown>>;
     expect(properties.headers).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
     expect(properties.extra).not.toHaveProperty('additionalProperties');

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
 import { Fleet } from '../../src/engine/fleet.js';
-import { mcpServer, remote, stdio } from '../fixtures.js';
+import { MCPServerSchema } from '../../src/engine/index.js';
+import { mcpServer, remote, repositoryFile, stdio } from '../fixtures.js';
 import { DUMMY_VALUES, PLACEHOLDER_VALUES, generatedOpaqueSecret, generatedTokens } from './generated-tokens.js';
 
 /**
@@ -13,6 +16,8 @@ export interface RuleCase {
   readonly rule: string;
   /** For a rule that looks across objects: the other MCPServers in view (and the Secrets that exist). */
   readonly fleet?: Fleet;
+  /** For a rule that speaks for the CRD in use: that CRD's schema (else the bundled one). */
+  readonly schema?: MCPServerSchema;
   /** Objects the rule must pass without a finding. */
   readonly passes: readonly Record<string, unknown>[];
   /** Objects on which the rule fires, with the field path it must name. */
@@ -32,7 +37,40 @@ const named = (name: string, object: Record<string, unknown>): Record<string, un
 const override = { type: 'oauth', authorizationServer: { issuer: 'https://auth.atlassian.com' } };
 const exchange = { dexTokenEndpoint: 'https://dex.cluster-b.example.com/token', connectorId: 'cluster-a-dex' };
 
+/**
+ * The bundled CRD with two CEL rules more on spec, as a newer Muster might ship: one no rule of
+ * ours stands for, and one calling a Kubernetes CEL library function this checker lacks.
+ */
+function crdWithNewCelRules(): MCPServerSchema {
+  const crd = load(readFileSync(repositoryFile('schemas/upstream/muster.giantswarm.io_mcpservers.yaml'), 'utf8')) as {
+    spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Record<string, unknown> } } } }[] };
+  };
+  const spec = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec;
+  spec['x-kubernetes-validations'] = [{ rule: "self.type != 'sse'", message: 'sse is deprecated, use streamable-http', fieldPath: '.type' }];
+  const auth = (spec.properties as Record<string, Record<string, unknown[]>>).auth!;
+  auth['x-kubernetes-validations'] = [...auth['x-kubernetes-validations']!, { rule: '!has(self.authorizationServer) || isURL(self.authorizationServer.issuer)', message: 'issuer must be a URL' }];
+  return MCPServerSchema.fromCrd(crd, 'newer-crd.yaml');
+}
+const newerCrd = crdWithNewCelRules();
+
 export const CASES: readonly RuleCase[] = [
+  {
+    rule: 'crd-cel-rule',
+    schema: newerCrd,
+    passes: [remote(), stdio()],
+    fires: [
+      { object: remote({ type: 'sse' }), path: 'spec.type' },
+    ],
+  },
+  {
+    rule: 'crd-cel-unchecked',
+    schema: newerCrd,
+    passes: [stdio(), remote()],
+    fires: [
+      { object: remote({ auth: { type: 'oauth' } }), path: 'spec.auth' },
+      { object: mcpServer({ type: 'http', url: 'https://a.example.com' }), path: '' },
+    ],
+  },
   {
     rule: 'schema-violation',
     passes: [remote(), stdio(), remote({ timeout: 300, description: 'x'.repeat(500) })],

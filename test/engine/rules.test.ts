@@ -16,17 +16,17 @@ describe('rule catalogue', () => {
     }
   });
 
-  for (const { rule, fleet, passes, fires } of CASES) {
+  for (const { rule, fleet, schema, passes, fires } of CASES) {
     describe(rule, () => {
       const defaults = RULES.find((candidate) => candidate.id === rule)?.defaults;
       it.each(passes.map((object, index) => [index, object] as const))('passes good object %i', (_, object) => {
         for (const context of ['manifest', 'admission'] as Context[]) {
-          expect(findingsOf(validate(object, { context, fleet }), rule)).toEqual([]);
+          expect(findingsOf(validate(object, { context, fleet, schema }), rule)).toEqual([]);
         }
       });
       it.each(fires.map(({ object, path }, index) => [index, path, object] as const))('fires on bad object %i at %s', (_, path, object) => {
         for (const context of ['manifest', 'admission'] as Context[]) {
-          const verdict = validate(object, { context, fleet });
+          const verdict = validate(object, { context, fleet, schema });
           const findings = findingsOf(verdict, rule);
           const expectedAction = defaults?.[context];
           if (expectedAction === 'off') continue;

@@ -111,8 +111,9 @@ describe('POST /validate: what each rule looks like to a client', () => {
       expect(drift.length).toBeGreaterThan(0);
       for (let attempt = 0; attempt < 2; attempt++) {
         const { response } = (await post(app, admissionReview(object))).body;
-        expect(response.allowed).toBe(true);
-        expect(response.warnings ?? []).toEqual([]);
+        // Never this rule; a rule of ours that stands for the same CRD rule still speaks (crd-cel-rule's example).
+        expect(JSON.stringify(response)).not.toContain(`[${rule}]`);
+        expect(response.allowed).toBe(validate(object, { context: 'admission' }).allowed);
       }
       const kind = rule === 'unknown-field' ? 'unknown-field' : 'schema-violation';
       const exposition = (await metrics.exposition()).body;

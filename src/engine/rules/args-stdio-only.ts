@@ -7,6 +7,8 @@ export const argsStdioOnly: Rule = {
   fix: 'Remove spec.args: a remote server takes no command-line arguments from Muster.',
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: "self.spec.type == 'stdio' || !has(self.spec.args)",
   check: ({ spec }) =>
     isRemote(spec) && spec.args !== undefined
       ? [

@@ -7,6 +7,8 @@ export const authorizationServerForwardTokenConflict: Rule = {
   fix: "Remove spec.auth.authorizationServer to use Muster's forwarded identity, or set forwardToken to false to use the server's own login.",
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: '!(has(self.forwardToken) && self.forwardToken == true && has(self.authorizationServer))',
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && forwardsToken(spec)
       ? [

@@ -6,6 +6,8 @@ export const authorizationServerOauthOnly: Rule = {
   fix: 'Set spec.auth.type to oauth, or remove spec.auth.authorizationServer.',
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: "!has(self.authorizationServer) || self.type == 'oauth'",
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && spec.auth.type !== 'oauth'
       ? [

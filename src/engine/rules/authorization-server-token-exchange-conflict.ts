@@ -7,6 +7,8 @@ export const authorizationServerTokenExchangeConflict: Rule = {
   fix: "Remove spec.auth.authorizationServer to use token exchange, or disable token exchange to use the server's own login.",
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: '!(has(self.tokenExchange) && has(self.tokenExchange.enabled) && self.tokenExchange.enabled == true && has(self.authorizationServer))',
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && tokenExchangeEnabled(spec)
       ? [

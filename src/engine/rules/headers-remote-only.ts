@@ -6,6 +6,8 @@ export const headersRemoteOnly: Rule = {
   fix: 'Remove spec.headers, or pass the values to the stdio process through spec.env.',
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: "self.spec.type != 'stdio' || !has(self.spec.headers)",
   check: ({ spec }) =>
     spec.type === 'stdio' && spec.headers !== undefined
       ? [

@@ -6,6 +6,8 @@ import { authorizationServerIssuer } from './authorization-server-issuer.js';
 import { authorizationServerOauthOnly } from './authorization-server-oauth-only.js';
 import { authorizationServerOverride } from './authorization-server-override.js';
 import { authorizationServerTokenExchangeConflict } from './authorization-server-token-exchange-conflict.js';
+import { crdCelRule } from './crd-cel-rule.js';
+import { crdCelUnchecked } from './crd-cel-unchecked.js';
 import { credentialOverPlaintext } from './credential-over-plaintext.js';
 import { authIgnoredForStdio } from './auth-ignored-for-stdio.js';
 import { envDummyCredential } from './env-dummy-credential.js';
@@ -42,6 +44,8 @@ import { unknownField } from './unknown-field.js';
 export const RULES: readonly Rule[] = [
   schemaViolation,
   unknownField,
+  crdCelRule,
+  crdCelUnchecked,
   stdioCommandRequired,
   remoteUrlRequired,
   argsStdioOnly,

@@ -7,6 +7,8 @@ export const remoteUrlRequired: Rule = {
   fix: "Set spec.url to the server's endpoint, e.g. https://mcp.example.com/mcp.",
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: "self.spec.type == 'stdio' || has(self.spec.url)",
   check: ({ spec }) =>
     isRemote(spec) && !spec.url
       ? [

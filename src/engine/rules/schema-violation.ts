@@ -10,7 +10,7 @@ export const schemaViolation: Rule = {
   generic: true,
   check: ({ schemaIssues }) =>
     schemaIssues
-      .filter((issue) => !issue.unknownField)
+      .filter((issue) => !issue.unknownField && !issue.celRule)
       // A wrong type is the whole story of its field: the rules that read the field stay silent.
       .map(({ field, message, wrongType }) => ({ field, message, summary: message, ...(wrongType ? { generic: false } : {}) })),
 };

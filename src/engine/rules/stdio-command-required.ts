@@ -6,6 +6,8 @@ export const stdioCommandRequired: Rule = {
   fix: 'Set spec.command to the executable that starts the MCP server.',
   defaults: { manifest: 'deny', admission: 'deny' },
   caughtByApiServer: 'crd-cel',
+  // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
+  mirrorsCrdRule: "self.spec.type != 'stdio' || has(self.spec.command)",
   check: ({ spec }) =>
     spec.type === 'stdio' && !spec.command
       ? [
