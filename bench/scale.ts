@@ -208,6 +208,9 @@ async function scenario(size: number, build: { name: string; root: string }): Pr
     // The bench's reviews include objects the webhook's schema refuses, which it notes as drift: not the audit's.
     const audits = webhook.logs().filter((line) => (line.level === 'warn' || line.level === 'error') && line.event !== 'schema-drift');
     for (const line of audits) warnings[String(line.msg)] = (warnings[String(line.msg)] ?? 0) + 1;
+    // The first of each, in full: a count alone does not say what went wrong.
+    const firstOf = new Map(audits.map((line) => [String(line.msg), line] as const).reverse());
+    for (const line of firstOf.values()) console.log(`  first "${String(line.msg)}": ${JSON.stringify(line.error ?? line)}`);
     return {
       build: build.name,
       size,

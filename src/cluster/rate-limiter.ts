@@ -24,7 +24,9 @@ export class RateLimiter {
   private tokens: number;
   private updatedAt: number;
   /** Requests waiting for a token, first come first served. */
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { readonly grant: (granted: boolean) => void; readonly signal: AbortSignal | undefined }[] = [];
+  /** Signals listened to: one listener each, however many requests wait on it. */
+  private readonly watched = new WeakSet<AbortSignal>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,20 +46,23 @@ export class RateLimiter {
       this.tokens -= 1;
       return Promise.resolve(true);
     }
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        const index = this.waiting.indexOf(grant);
-        if (index >= 0) this.waiting.splice(index, 1);
-        resolve(false);
-      };
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(true);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
+    if (signal && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener('abort', () => this.giveUp(signal), { once: true });
+    }
+    return new Promise((grant) => {
+      this.waiting.push({ grant, signal });
       this.schedule();
     });
+  }
+
+  private giveUp(signal: AbortSignal): void {
+    for (let index = this.waiting.length - 1; index >= 0; index -= 1) {
+      const waiter = this.waiting[index];
+      if (waiter?.signal !== signal) continue;
+      this.waiting.splice(index, 1);
+      waiter.grant(false);
+    }
   }
 
   private refill(): void {
@@ -76,7 +81,7 @@ export class RateLimiter {
       this.refill();
       while (this.tokens >= 1 && this.waiting.length > 0) {
         this.tokens -= 1;
-        this.waiting.shift()?.();
+        this.waiting.shift()?.grant(true);
       }
       this.schedule();
     }, delayMs);
