@@ -15,8 +15,9 @@ export interface RateLimit {
 /**
  * The audit's writes (reports and events) a second, and at once. client-go's defaults (5 and 10)
  * are for a controller that writes now and then; a first pass writes a report per MCPServer, and
- * at these rates 10,000 take about 30 s. The API server's priority and fairness still orders
- * them behind the requests that matter more (docs/operations.md tells how to lower them).
+ * at this rate 10,000 would take 25 s (on two cores the writes' own CPU holds them to about 130 a
+ * second today: docs/performance.md). The API server's priority and fairness still orders them
+ * behind the requests that matter more (docs/operations.md tells how to lower them).
  */
 export const DEFAULT_WRITE_LIMIT: RateLimit = { qps: 400, burst: 400 };
 
