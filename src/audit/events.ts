@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE, type Finding } from '../engine/index.js';
 import { fitText, taggedStandaloneMessage, toPlainAscii } from '../report/finding-text.js';
 import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
-import { EVENTS, toClusterError, type ClusterConnection, type ClusterRequest } from '../cluster/connection.js';
+import { ApiClient } from '../cluster/api-client.js';
+import { EVENTS, namespacedPath, toClusterError, type ClusterConnection, type ClusterRequest } from '../cluster/connection.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 import type { FailureLog } from '../cluster/failure-log.js';
 
@@ -55,7 +56,7 @@ const REMEMBERED_EVENTS_PER_OBJECT = 16;
  * left as it is.
  */
 export class ViolationEvents {
-  private readonly api: CoreV1Api;
+  private readonly api: ApiClient;
   private readonly states = new Map<string, ObjectState>();
   /** Writes that failed, retried with backoff while their violation lasts. */
   private readonly pending = new Map<string, { object: JudgedObject; firstSighting: boolean }>();
@@ -64,7 +65,7 @@ export class ViolationEvents {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: ViolationEventsOptions) {
-    this.api = options.connection.config.makeApiClient(CoreV1Api);
+    this.api = new ApiClient(options.connection);
     this.backoff = new Backoff(options.backoff);
   }
 
@@ -109,7 +110,7 @@ export class ViolationEvents {
     const request: ClusterRequest = { verb: 'create', resource: EVENTS, namespace: object.namespace };
     try {
       try {
-        await this.api.createNamespacedEvent({ namespace: object.namespace, body: this.eventBody(object, name) });
+        await this.api.create(namespacedPath(EVENTS, object.namespace), this.eventBody(object, name));
         remember(state, name, 1);
       } catch (error) {
         if (toClusterError(error, request, this.options.connection).kind !== 'conflict') throw error;
@@ -141,7 +142,7 @@ export class ViolationEvents {
       ...(count === undefined ? [] : [{ op: 'replace', path: '/count', value: count + 1 }]),
     ];
     try {
-      await this.api.patchNamespacedEvent({ name, namespace, body: patch });
+      await this.api.jsonPatch(namespacedPath(EVENTS, namespace, name), patch);
     } catch (error) {
       throw toClusterError(error, { verb: 'patch', resource: EVENTS, namespace }, this.options.connection);
     }

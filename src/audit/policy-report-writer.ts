@@ -1,7 +1,17 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { objectMetadata } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
-import { ClusterError, isMissingObject, listCustomObjects, metadataOnly, POLICY_REPORTS, toClusterError, type ClusterConnection, type ClusterRequest } from '../cluster/connection.js';
+import { ApiClient } from '../cluster/api-client.js';
+import {
+  ClusterError,
+  isMissingObject,
+  listCustomObjects,
+  metadataOnly,
+  namespacedPath,
+  POLICY_REPORTS,
+  toClusterError,
+  type ClusterConnection,
+  type ClusterRequest,
+} from '../cluster/connection.js';
 import { MANAGED_BY_LABEL, REPORT_SOURCE, RESULTS_HASH_ANNOTATION, type PolicyReport } from './policy-report.js';
 
 export const CRD_MISSING = Symbol('the PolicyReport CRD is not installed');
@@ -24,10 +34,10 @@ export interface StoredReport {
  * updated without one); a conflict reads it afresh and writes once more. Fails with a ClusterError.
  */
 export class PolicyReportWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly api: ApiClient;
 
   constructor(private readonly connection: ClusterConnection) {
-    this.api = connection.config.makeApiClient(CustomObjectsApi);
+    this.api = new ApiClient(connection);
   }
 
   /** Every report of ours in the cluster, page by page, metadata only. */
@@ -44,21 +54,18 @@ export class PolicyReportWriter {
 
   /** Creates the report, or replaces the one `stored` says is there; returns it as now stored. */
   async put(report: PolicyReport, stored: StoredReport | undefined): Promise<StoredReport | typeof CRD_MISSING> {
-    const { group, version, plural } = POLICY_REPORTS;
     const { namespace, name } = report.metadata;
-    const at = { group, version, plural, namespace, name };
+    const collection = namespacedPath(POLICY_REPORTS, namespace);
+    const path = namespacedPath(POLICY_REPORTS, namespace, name);
+    const create = () => this.send('create', namespace, () => this.api.create(collection, report));
     const replace = (resourceVersion: string | undefined) =>
-      this.send('update', namespace, () => this.api.replaceNamespacedCustomObject({ ...at, body: { ...report, metadata: { ...report.metadata, resourceVersion } } }));
-    let written: unknown = stored
-      ? await replace(stored.resourceVersion)
-      : await this.send('create', namespace, () => this.api.createNamespacedCustomObject({ group, version, plural, namespace, body: report }));
-    if (written === OBJECT_MISSING) {
-      // Deleted since it was seen (by someone, or by the garbage collector): created anew.
-      written = await this.send('create', namespace, () => this.api.createNamespacedCustomObject({ group, version, plural, namespace, body: report }));
-    }
+      this.send('update', namespace, () => this.api.replace(path, { ...report, metadata: { ...report.metadata, resourceVersion } }));
+    let written: unknown = stored ? await replace(stored.resourceVersion) : await create();
+    // Deleted since it was seen (by someone, or by the garbage collector): created anew.
+    if (written === OBJECT_MISSING) written = await create();
     if (written === CONFLICT) {
       // Changed since it was seen, or there already when thought missing: read it, write once more.
-      const current = await this.send('get', namespace, () => this.api.getNamespacedCustomObject(at));
+      const current = await this.send('get', namespace, () => this.api.get(path));
       written = current === OBJECT_MISSING ? OBJECT_MISSING : current === CRD_MISSING ? CRD_MISSING : await replace(storedReport(current).resourceVersion);
     }
     if (written === CRD_MISSING) return CRD_MISSING;
@@ -70,8 +77,7 @@ export class PolicyReportWriter {
 
   /** Deletes a report; one already gone is as good as deleted. */
   async remove(namespace: string, name: string): Promise<'deleted' | typeof CRD_MISSING> {
-    const { group, version, plural } = POLICY_REPORTS;
-    const outcome = await this.send('delete', namespace, () => this.api.deleteNamespacedCustomObject({ group, version, plural, namespace, name }));
+    const outcome = await this.send('delete', namespace, () => this.api.delete(namespacedPath(POLICY_REPORTS, namespace, name)));
     return outcome === CRD_MISSING ? CRD_MISSING : 'deleted';
   }
 

@@ -39,6 +39,13 @@ export function collectionPath(resource: ApiResource): string {
   return resource.group ? `/apis/${resource.group}/${resource.version}/${resource.plural}` : `/api/${resource.version}/${resource.plural}`;
 }
 
+/** The URL path of a namespace's collection, or of one object in it when `name` is given. */
+export function namespacedPath(resource: ApiResource, namespace: string, name?: string): string {
+  const prefix = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  const collection = `${prefix}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
+}
+
 /** A failed cluster request, already explained in one line; never carries a stack trace to the user. */
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -215,6 +222,7 @@ export function toClusterError(error: unknown, request: ClusterRequest, connecti
   // client-node's Watch reports an answer other than 200 as an Error with the status code and no body.
   const { statusCode } = (error ?? {}) as { statusCode?: unknown };
   if (typeof statusCode === 'number') return fromAnswer(statusCode, undefined, request, connection);
+  // client-node's fetch, and ApiClient as it does, fail with a TypeError whose cause is the network error.
   const cause = error instanceof TypeError ? error.cause : undefined;
   if (cause instanceof Error) {
     return new ClusterError('unreachable', `cannot connect to the Kubernetes API server at ${connection.server}: ${describeNetworkError(cause)}`);

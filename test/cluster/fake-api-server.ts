@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +12,8 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly authorization: string | undefined;
+  /** Over TLS: the common name of the client certificate the request came with. */
+  readonly clientCommonName?: string;
   readonly accept?: string;
   readonly contentType?: string;
   /** The body parsed as JSON; undefined when there was none. */
@@ -85,13 +89,26 @@ export function fixture(name: string): Record<string, unknown> {
 
 const NOT_FOUND: Answer = { status: 404, body: fixture('status-404-not-found') };
 
+/** Serving over TLS, as kube-apiserver does, and asking for a client certificate, as it does. */
+export interface FakeTls {
+  /** The serving certificate and key, PEM. */
+  readonly cert: string;
+  readonly key: string;
+  /** The CA the kubeconfig trusts (PEM). */
+  readonly ca: string;
+  /** The client certificate and key the kubeconfig's user authenticates with, instead of a token. */
+  readonly client: { readonly cert: string; readonly key: string };
+}
+
 /**
  * An in-process stand-in for kube-apiserver: `answer` picks the reply to each request, a
- * request it leaves unanswered gets the API server's 404 Status.
+ * request it leaves unanswered gets the API server's 404 Status. Plain http with
+ * insecure-skip-tls-verify and a bearer token, unless `tls` is given.
  */
-export async function startFakeApiServer(answer: (request: RecordedRequest) => Answer | undefined): Promise<FakeApiServer> {
+export async function startFakeApiServer(answer: (request: RecordedRequest) => Answer | undefined, options: { tls?: FakeTls } = {}): Promise<FakeApiServer> {
   const requests: RecordedRequest[] = [];
-  const server = createServer(async (incoming, response) => {
+  const { tls } = options;
+  const server = (tls ? createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }) : createServer()).on('request', async (incoming: IncomingMessage, response) => {
     const url = new URL(incoming.url ?? '/', 'http://fake');
     const text = await readBody(incoming);
     const request: RecordedRequest = {
@@ -99,6 +116,7 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       authorization: incoming.headers.authorization,
+      ...(tls ? { clientCommonName: clientCommonName(incoming) } : {}),
       ...(incoming.headers.accept ? { accept: incoming.headers.accept } : {}),
       ...(incoming.headers['content-type'] ? { contentType: incoming.headers['content-type'] } : {}),
       ...(text ? { body: parseJson(text) } : {}),
@@ -119,13 +137,13 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
     response.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
   let connections = 0;
-  server.on('connection', () => (connections += 1));
-  const url = `http://127.0.0.1:${await listen(server)}`;
+  server.on(tls ? 'secureConnection' : 'connection', () => (connections += 1));
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${await listen(server)}`;
   const dir = mkdtempSync(join(tmpdir(), 'mcpserver-webhook-audit-'));
   return {
     url,
     dir,
-    kubeconfig: writeKubeconfig(dir, url),
+    kubeconfig: tls ? writeTlsKubeconfig(dir, url, tls) : writeKubeconfig(dir, url),
     requests,
     connections: () => connections,
     close: () =>
@@ -135,6 +153,40 @@ export async function startFakeApiServer(answer: (request: RecordedRequest) => A
         server.close(() => resolve());
       }),
   };
+}
+
+function clientCommonName(incoming: IncomingMessage): string | undefined {
+  const socket = incoming.socket as TLSSocket;
+  return socket.authorized ? String(socket.getPeerCertificate().subject?.CN ?? '') : undefined;
+}
+
+/** A kubeconfig that trusts the CA of `tls` and authenticates with its client certificate. */
+function writeTlsKubeconfig(dir: string, server: string, tls: FakeTls): string {
+  const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+  const file = join(dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters:
+  - name: fake-cluster
+    cluster:
+      server: ${server}
+      certificate-authority-data: ${base64(tls.ca)}
+users:
+  - name: fake-user
+    user:
+      client-certificate-data: ${base64(tls.client.cert)}
+      client-key-data: ${base64(tls.client.key)}
+contexts:
+  - name: fake
+    context:
+      cluster: fake-cluster
+      user: fake-user
+current-context: fake
+`,
+  );
+  return file;
 }
 
 /** The body as JSON, or as the text itself when it is not JSON. */
@@ -204,6 +256,6 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: NetServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
