@@ -1,4 +1,4 @@
-import { affectedPeers, objectMetadata, type Finding, type Fleet, type NamespaceInfo, type Policy } from '../engine/index.js';
+import { affectedPeers, objectMetadata, rulesConcerning, type Finding, type Fleet, type NamespaceInfo, type Policy } from '../engine/index.js';
 import { errorFieldsWithoutInput, type Logger } from '../telemetry/logger.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import type { AuditTrigger } from '../telemetry/vocabulary.js';
@@ -295,7 +295,7 @@ export class ContinuousAudit {
         `rule ${rule} failed on ${namespace}/${name} in the continuous audit`,
       );
     });
-    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, namespaceInfo), failedRules });
+    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, namespaceInfo), concerned: rulesConcerning(object), failedRules });
     const previous = this.evaluations.get(uid);
     const unchanged = previous?.outcome.hash === outcome.hash;
     const evaluation: Evaluation = {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { compareText, INTERNAL_ERROR_RULE, MCPSERVER_RESOURCE, RULES, type ActionTable, type Finding, type Verdict } from '../engine/index.js';
+import { compareText, INTERNAL_ERROR_RULE, MCPSERVER_RESOURCE, type ActionTable, type Finding, type Verdict } from '../engine/index.js';
 import { fitText, standaloneMessage } from '../report/finding-text.js';
 import { POLICY_REPORTS } from '../cluster/connection.js';
 
 /**
  * The `wgpolicyk8s.io/v1alpha2` PolicyReport the continuous audit keeps for each MCPServer: one
- * result per rule the policy applies, `pass` included, so that report UIs (Policy Reporter,
+ * result per rule the policy applies that concerns the object (Rule.concerns: as Kyverno reports
+ * the rules whose match selects a resource), `pass` included, so that report UIs (Policy Reporter,
  * Kyverno's) count what complies as well as what does not. One report per resource, as Kyverno
  * writes them since 1.12 and as OpenReports (openreports.io) keeps them: its `scope` names the
  * MCPServer, an ownerReference has the garbage collector remove it with the MCPServer, and its size
@@ -40,7 +41,7 @@ export type ResultValue = (typeof RESULT_VALUES)[number];
 
 /** What the audit holds for one MCPServer between judging it and writing its report. */
 export interface ObjectOutcome {
-  /** The rules the policy applies to it, in rule ID order (shared between objects). */
+  /** The rules the policy applies to it and that concern it, in rule ID order (shared between objects). */
   readonly rules: readonly string[];
   /** The results other than `pass`, by rule: most objects have few or none. */
   readonly findings: ReadonlyMap<string, { readonly result: Exclude<ResultValue, 'pass'>; readonly message: string }>;
@@ -90,6 +91,8 @@ export interface AuditedObject {
   readonly verdict: Verdict;
   /** What the policy makes of each rule for this object's namespace. */
   readonly actions: ActionTable;
+  /** The rules that concern the object (engine's rulesConcerning). */
+  readonly concerned: readonly string[];
   /** Rules that threw on this object (the engine denied it for them). */
   readonly failedRules: ReadonlySet<string>;
 }
@@ -104,20 +107,19 @@ export const MAX_RESULT_MESSAGE_LENGTH = 1024;
 /** A deny finding fails, a warning warns, an audit-only finding is a `skip` with its message. */
 const RESULT_OF_ACTION = { deny: 'fail', warn: 'warn', audit: 'skip' } as const satisfies Record<Finding['action'], ResultValue>;
 
-/** Lists of applied rules, one instance per distinct list: thousands of objects share a handful. */
+/** Lists of reported rules, one instance per distinct list: thousands of objects share a handful. */
 const ruleLists = new Map<string, readonly string[]>();
 
-function appliedRules(actions: ActionTable): readonly string[] {
-  const rules = RULES.filter((rule) => (actions.get(rule.id) ?? 'off') !== 'off')
-    .map((rule) => rule.id)
-    .sort(compareText);
+/** The rules that concern the object, and any other that found something in it or failed on it: nothing found is left out. */
+function reportedRules(actions: ActionTable, concerned: readonly string[], found: Iterable<string>): readonly string[] {
+  const rules = [...new Set([...concerned, ...found])].filter((rule) => (actions.get(rule) ?? 'off') !== 'off').sort(compareText);
   const key = rules.join(',');
   let shared = ruleLists.get(key);
   if (!shared) ruleLists.set(key, (shared = rules));
   return shared;
 }
 
-/** What the object's report says: a result per rule whose action is not `off`, in rule ID order (as in `rules`). */
+/** What the object's report says: a result per rule that concerns it and whose action is not `off`, in rule ID order (as in `rules`). */
 export function objectOutcome(object: AuditedObject): ObjectOutcome {
   const findings = [...object.verdict.denials, ...object.verdict.warnings, ...object.verdict.audits];
   const unchecked = findings.filter((finding) => finding.rule === INTERNAL_ERROR_RULE);
@@ -126,7 +128,7 @@ export function objectOutcome(object: AuditedObject): ObjectOutcome {
     const message = fitText(unchecked.map(standaloneMessage).join('; '), '', MAX_RESULT_MESSAGE_LENGTH);
     return outcome([INTERNAL_ERROR_RULE], new Map([[INTERNAL_ERROR_RULE, { result: 'error', message }]]));
   }
-  const rules = appliedRules(object.actions);
+  const rules = reportedRules(object.actions, object.concerned, [...findings.map((finding) => finding.rule), ...object.failedRules]);
   const byRule = new Map<string, { result: Exclude<ResultValue, 'pass'>; message: string }>();
   for (const rule of rules) {
     if (object.failedRules.has(rule)) {

@@ -1,5 +1,5 @@
 /** The engine's public surface: what the server, the CLI and the audit loop build on. */
-export { validate, schemaDrift, needsSecrets, affectedPeers, INTERNAL_ERROR_RULE, type SchemaDrift, type ValidateOptions } from './validate.js';
+export { validate, schemaDrift, needsSecrets, affectedPeers, rulesConcerning, INTERNAL_ERROR_RULE, type SchemaDrift, type ValidateOptions } from './validate.js';
 export { Policy, PolicyError, parsePolicy, type ActionTable, type NamespaceInfo, type PolicyDocument, type RuleTable } from './policy.js';
 export { RULES, RULE_IDS, RULE_ALIASES } from './rules/index.js';
 export type { CaughtByApiServer, Rule } from './rule.js';

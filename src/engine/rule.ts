@@ -75,9 +75,11 @@ export interface Rule {
    */
   readonly groupings?: readonly PeerGrouping[];
   /**
-   * For a rule with `needs`: whether the object has anything for it to look at (a family, a
-   * Secret reference). A rule that could not run on an object it has nothing to say about is not
-   * reported as unchecked. Absent: every object.
+   * Whether the object has anything for the rule to look at (a family, a Secret reference, headers,
+   * an OAuth setting): the rule finds nothing in an object it does not concern. The audit's
+   * PolicyReport lists a result for the rules that concern the object only, and a rule with
+   * `needs` that could not run is reported as unchecked only where it concerns the object.
+   * Absent: every object.
    */
   readonly concerns?: (spec: SpecView) => boolean;
   /** True for the schema rule, whose finding yields to a specific rule on the same field. */

@@ -133,6 +133,16 @@ export function needsSecrets(object: unknown, schema: MCPServerSchema = MCPServe
   return RULES.some((rule) => rule.needs === 'secrets' && concerns(rule, spec));
 }
 
+/**
+ * The IDs of the rules that have something to look at in the object (Rule.concerns), in rule
+ * order. The audit's PolicyReport lists a result for these only, as Kyverno lists a result for
+ * the rules whose match selects a resource: a stdio server's report says nothing of header rules.
+ */
+export function rulesConcerning(object: unknown, schema: MCPServerSchema = MCPServerSchema.builtIn()): string[] {
+  const spec = schema.view(object) ?? {};
+  return RULES.filter((rule) => concerns(rule, spec)).map((rule) => rule.id);
+}
+
 /** Every way the rules group servers across the fleet. */
 const GROUPINGS: readonly PeerGrouping[] = RULES.flatMap((rule) => rule.groupings ?? []);
 

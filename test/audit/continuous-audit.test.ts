@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/cluster/connection.js';
 import { ContinuousAudit } from '../../src/audit/continuous-audit.js';
-import { parsePolicy, Policy, RULES } from '../../src/engine/index.js';
+import { parsePolicy, Policy, RULES, rulesConcerning } from '../../src/engine/index.js';
 import { WebhookMetrics } from '../../src/telemetry/metrics.js';
 import { metricValue } from '../server/test-app.js';
 import { fixtureCluster, memoryLogger, settle, startAuditRig, TEST_TIMING, until, type AuditReplica, type AuditRig } from './audit-harness.js';
@@ -44,6 +44,12 @@ type Report = Json & { scope: Scope; results: Result[]; summary: Record<string, 
 type ScopedResult = Result & { resources: [Scope] };
 
 const ADMISSION_RULES = RULES.filter((rule) => rule.defaults.admission !== 'off').map((rule) => rule.id).sort();
+
+/** The rules a stored MCPServer's report has a result for by default: those the admission context applies and that concern it. */
+function reportedRules(rig: AuditRig, namespace: string, name: string): string[] {
+  const concerned = new Set(rulesConcerning(rig.cluster.mcpservers.items.get(`${namespace}/${name}`)));
+  return ADMISSION_RULES.filter((rule) => concerned.has(rule));
+}
 const STDIO_UID = '9e4d2b7a-1c5f-4a8e-b3d0-6f2e8c1a7b54';
 
 /** The reports of a namespace, by the name of the MCPServer each is about. */
@@ -92,8 +98,8 @@ describe('PolicyReports', () => {
       ownerReferences: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', uid: STDIO_UID }],
     });
     expect(stdio.scope).toEqual({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'stdio-without-command', namespace: 'muster', uid: STDIO_UID });
-    // Every rule the admission context applies, in rule order.
-    expect(stdio.results.map((result) => result.rule)).toEqual(ADMISSION_RULES);
+    // Every rule the admission context applies that concerns the object, in rule order.
+    expect(stdio.results.map((result) => result.rule)).toEqual(reportedRules(rig, 'muster', 'stdio-without-command'));
     expect(stdio.results.find((result) => result.rule === 'stdio-command-required')).toEqual({
       policy: 'mcpserver-webhook',
       rule: 'stdio-command-required',
@@ -107,9 +113,10 @@ describe('PolicyReports', () => {
     expect(resultOf(muster.results, 'atlassian', 'authorization-server-override')).toMatchObject({ result: 'warn', scored: true });
     expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).not.toHaveProperty('message');
     expect(resultOf(muster.results, 'atlassian', 'plaintext-url')).toMatchObject({ result: 'pass', scored: true });
-    expect(stdio.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 1, warn: 0, error: 0, skip: 0 });
-    expect(reportsIn(rig, 'muster').get('atlassian')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
-    expect(reportsIn(rig, 'prod').get('plain-http')!.summary).toEqual({ pass: ADMISSION_RULES.length - 1, fail: 0, warn: 1, error: 0, skip: 0 });
+    const passes = (namespace: string, name: string): number => reportedRules(rig, namespace, name).length - 1;
+    expect(stdio.summary).toEqual({ pass: passes('muster', 'stdio-without-command'), fail: 1, warn: 0, error: 0, skip: 0 });
+    expect(reportsIn(rig, 'muster').get('atlassian')!.summary).toEqual({ pass: passes('muster', 'atlassian'), fail: 0, warn: 1, error: 0, skip: 0 });
+    expect(reportsIn(rig, 'prod').get('plain-http')!.summary).toEqual({ pass: passes('prod', 'plain-http'), fail: 0, warn: 1, error: 0, skip: 0 });
   });
 
   it('reports an audit-only finding as skip, and leaves out rules the policy switches off', async () => {

@@ -8,7 +8,7 @@ import {
   RESULTS_HASH_ANNOTATION,
   type AuditedObject,
 } from '../../src/audit/policy-report.js';
-import { Policy, RULES, validate } from '../../src/engine/index.js';
+import { Policy, RULES, rulesConcerning, validate } from '../../src/engine/index.js';
 import { remote, stdio } from '../fixtures.js';
 
 const policy = Policy.builtIn();
@@ -16,7 +16,12 @@ const ADMISSION_RULES = RULES.filter((rule) => rule.defaults.admission !== 'off'
 
 function audited(object: Record<string, unknown>, failedRules: readonly string[] = []): AuditedObject {
   const { namespace } = object.metadata as { namespace: string };
-  return { verdict: validate(object, { context: 'admission' }), actions: policy.actions('admission', { name: namespace }), failedRules: new Set(failedRules) };
+  return {
+    verdict: validate(object, { context: 'admission' }),
+    actions: policy.actions('admission', { name: namespace }),
+    concerned: rulesConcerning(object),
+    failedRules: new Set(failedRules),
+  };
 }
 
 const resultOf = (object: AuditedObject, rule: string) => buildPolicyReport({ uid: 'uid-1', name: 'n', namespace: 'muster' }, objectOutcome(object), 0).results.find((result) => result.rule === rule);
@@ -43,6 +48,14 @@ describe('objectOutcome', () => {
     expect(long?.message).toMatch(/\.\.\.$|…$/);
   });
 
+  it('has a result for the rules that concern the object, and for any other that found something in it', () => {
+    const object = audited(remote({ url: 'http://example.com/mcp' }));
+    const rules = (outcome: ReturnType<typeof objectOutcome>) => outcome.rules;
+    expect(rules(objectOutcome({ ...object, concerned: ['header-syntax', 'stdio-command-required'] }))).toEqual(['header-syntax', 'plaintext-url', 'stdio-command-required']);
+    // A rule the policy turns off has no result, whether it concerns the object or not.
+    expect(rules(objectOutcome({ ...object, concerned: ['schema-violation'] }))).toEqual(['plaintext-url']);
+  });
+
   it('has the same hash for the same verdict, another for another', () => {
     expect(objectOutcome(audited(stdio())).hash).toBe(objectOutcome(audited(stdio())).hash);
     expect(objectOutcome(audited(stdio())).hash).not.toBe(objectOutcome(audited(remote({ url: 'http://example.com/mcp' }))).hash);
@@ -51,7 +64,8 @@ describe('objectOutcome', () => {
 
 describe('buildPolicyReport', () => {
   const object = { uid: '9e4d2b7a-1c5f-4a8e-b3d0-6f2e8c1a7b54', name: 'tools', namespace: 'muster' };
-  const outcome = objectOutcome(audited(remote({ url: 'http://example.com/mcp' })));
+  const tools = remote({ url: 'http://example.com/mcp', headers: { 'X-Team': 'search' } });
+  const outcome = objectOutcome(audited(tools));
   const report = buildPolicyReport(object, outcome, 1_700_000_000);
 
   it('is one report per MCPServer: named by its uid, scoped to it, owned by it, with a result per rule, pass included', () => {
@@ -63,7 +77,8 @@ describe('buildPolicyReport', () => {
       ownerReferences: [{ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'tools', uid: object.uid }],
     });
     expect(report.scope).toEqual({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', name: 'tools', namespace: 'muster', uid: object.uid });
-    expect(report.results.map((result) => result.rule)).toEqual(ADMISSION_RULES);
+    const concerned = new Set(rulesConcerning(tools));
+    expect(report.results.map((result) => result.rule)).toEqual(ADMISSION_RULES.filter((rule) => concerned.has(rule)));
     expect(report.results.find((result) => result.rule === 'plaintext-url')).toMatchObject({ result: 'warn', scored: true, timestamp: { seconds: 1_700_000_000, nanos: 0 } });
     expect(report.results.find((result) => result.rule === 'header-syntax')).toEqual({
       policy: 'mcpserver-webhook',

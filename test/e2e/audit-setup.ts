@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
 import { judgeStoredObject, storedFleet, STORED_OBJECT_CONTEXT } from '../../src/audit/audit.js';
 import { buildPolicyReport, MANAGED_BY_LABEL, objectOutcome, REPORT_SOURCE } from '../../src/audit/policy-report.js';
-import { Policy } from '../../src/engine/index.js';
+import { Policy, rulesConcerning } from '../../src/engine/index.js';
 import { templateDocuments, templateText } from '../charts/chart-files.js';
 import { exampleFiles, readExample } from '../fixtures.js';
 import { eventually } from '../server/child-server.js';
@@ -98,7 +98,7 @@ export async function expectedReports(plane: ControlPlane, namespace: string, ac
   const policy = Policy.builtIn();
   const since = new Map(actual.map((report) => [report.scope?.uid, report.results?.[0]?.timestamp?.seconds ?? 0]));
   return (await judged(plane, namespace)).map(({ object, verdict }) => {
-    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }), failedRules: new Set() });
+    const outcome = objectOutcome({ verdict, actions: policy.actions(STORED_OBJECT_CONTEXT, { name: namespace }), concerned: rulesConcerning(object), failedRules: new Set() });
     const { uid, name } = object.metadata;
     return buildPolicyReport({ uid, name, namespace }, outcome, since.get(uid) ?? 0);
   });
