@@ -9,6 +9,7 @@ export const argsStdioOnly: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: "self.spec.type == 'stdio' || !has(self.spec.args)",
+  concerns: (spec) => spec.args !== undefined,
   check: ({ spec }) =>
     isRemote(spec) && spec.args !== undefined
       ? [

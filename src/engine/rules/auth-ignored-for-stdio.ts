@@ -1,6 +1,6 @@
 import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
-import { forwardsToken, tokenExchangeEnabled } from './facts.js';
+import { forwardsToken, sendsUserToken, tokenExchangeEnabled } from './facts.js';
 
 /**
  * A stdio server with auth.type none (or unset) is accepted by Muster (validateMCPServer,
@@ -13,6 +13,7 @@ export const authIgnoredForStdio: Rule = {
   description: 'spec.auth.forwardToken and spec.auth.tokenExchange are not turned on for a stdio server, to which Muster sends no token.',
   fix: 'Remove the setting: give the process what it needs through spec.env.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: sendsUserToken,
   check: ({ spec }) => {
     if (spec.type !== 'stdio' || spec.auth?.type === 'oauth') return [];
     const ignored = [

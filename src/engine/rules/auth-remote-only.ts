@@ -10,6 +10,7 @@ export const authRemoteOnly: Rule = {
   description: 'spec.auth.type: oauth is set only for remote servers; Muster refuses it on a stdio server.',
   fix: 'Remove spec.auth from the stdio server, or make it a streamable-http or sse server.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: (spec) => spec.auth?.type === 'oauth',
   check: ({ spec }) =>
     spec.type === 'stdio' && spec.auth?.type === 'oauth'
       ? [

@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { forwardsToken } from './facts.js';
+import { forwardsToken, overridesAuthorizationServer } from './facts.js';
 
 export const authorizationServerForwardTokenConflict: Rule = {
   id: 'authorization-server-forward-token-conflict',
@@ -9,6 +9,7 @@ export const authorizationServerForwardTokenConflict: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: '!(has(self.forwardToken) && self.forwardToken == true && has(self.authorizationServer))',
+  concerns: overridesAuthorizationServer,
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && forwardsToken(spec)
       ? [

@@ -1,5 +1,6 @@
 import type { Rule, RuleFinding } from '../rule.js';
 import { parseUrl } from '../network.js';
+import { overridesAuthorizationServer } from './facts.js';
 
 const FIELD = ['spec', 'auth', 'authorizationServer', 'issuer'] as const;
 
@@ -35,6 +36,7 @@ export const authorizationServerIssuer: Rule = {
   description: 'spec.auth.authorizationServer.issuer is set, and is an https URL without trailing slash, query or fragment (RFC 8414).',
   fix: 'Set the issuer exactly as the authorization server publishes it, e.g. https://auth.atlassian.com.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: overridesAuthorizationServer,
   check: ({ spec }) => {
     const override = spec.auth?.authorizationServer;
     if (override === undefined) return [];

@@ -1,4 +1,5 @@
 import type { Rule } from '../rule.js';
+import { overridesAuthorizationServer } from './facts.js';
 
 export const authorizationServerOauthOnly: Rule = {
   id: 'authorization-server-oauth-only',
@@ -8,6 +9,7 @@ export const authorizationServerOauthOnly: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: "!has(self.authorizationServer) || self.type == 'oauth'",
+  concerns: overridesAuthorizationServer,
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && spec.auth.type !== 'oauth'
       ? [

@@ -1,4 +1,5 @@
 import type { Rule } from '../rule.js';
+import { overridesAuthorizationServer } from './facts.js';
 
 /**
  * Not an error: Muster supports the override, and logs each use of it so that non-compliant
@@ -10,6 +11,7 @@ export const authorizationServerOverride: Rule = {
   description: 'Flags use of the spec.auth.authorizationServer override, for backends that do not publish RFC 9728 metadata.',
   fix: 'Nothing to fix if the backend really lacks RFC 9728 metadata; once reviewed, set this rule to audit for the namespace.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: overridesAuthorizationServer,
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined
       ? [

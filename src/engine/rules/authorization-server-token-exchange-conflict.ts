@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { tokenExchangeEnabled } from './facts.js';
+import { overridesAuthorizationServer, tokenExchangeEnabled } from './facts.js';
 
 export const authorizationServerTokenExchangeConflict: Rule = {
   id: 'authorization-server-token-exchange-conflict',
@@ -9,6 +9,7 @@ export const authorizationServerTokenExchangeConflict: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: '!(has(self.tokenExchange) && has(self.tokenExchange.enabled) && self.tokenExchange.enabled == true && has(self.authorizationServer))',
+  concerns: overridesAuthorizationServer,
   check: ({ spec }) =>
     spec.auth?.authorizationServer !== undefined && tokenExchangeEnabled(spec)
       ? [

@@ -2,7 +2,7 @@ import { classifyCredential, isCredentialEnvName, isCredentialHeader, type Crede
 import { mapKey } from '../field-path.js';
 import type { RuleFinding } from '../rule.js';
 import type { SpecView } from '../spec-view.js';
-import { headerEntries } from './facts.js';
+import { envEntries, headerEntries } from './facts.js';
 
 /**
  * The two places an MCPServer holds credentials as text: spec.headers, sent verbatim with every
@@ -18,8 +18,7 @@ const CARRIES_BY_NAME: Readonly<Record<CredentialPlace, (name: string) => boolea
 };
 
 function entries(spec: SpecView, place: CredentialPlace): [string, string][] {
-  if (place === 'headers') return headerEntries(spec);
-  return Object.entries(spec.env ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return place === 'headers' ? headerEntries(spec) : envEntries(spec);
 }
 
 /**

@@ -2,7 +2,7 @@ import { carriesCredential } from '../credentials.js';
 import { isInClusterHost, isPlainHttp } from '../network.js';
 import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
-import { forwardsToken, headerEntries, remoteUrl, tokenExchangeEnabled } from './facts.js';
+import { forwardsToken, hasHeaders, hasRemoteUrl, headerEntries, remoteUrl, sendsUserToken, tokenExchangeEnabled } from './facts.js';
 
 /** Denied in every context: once sent in clear text across a network, a token cannot be unsent. */
 export const credentialOverPlaintext: Rule = {
@@ -10,6 +10,7 @@ export const credentialOverPlaintext: Rule = {
   description: 'No credential (header, forwarded or exchanged token, OAuth token) goes over plain http to a host outside the cluster.',
   fix: 'Use an https:// URL, or reach the server through an in-cluster service name.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: (spec) => hasRemoteUrl(spec) && (hasHeaders(spec) || spec.auth?.type === 'oauth' || sendsUserToken(spec)),
   check: ({ spec }) => {
     const url = remoteUrl(spec);
     if (!url || !isPlainHttp(url) || isInClusterHost(url.hostname)) return [];

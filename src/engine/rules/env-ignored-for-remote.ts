@@ -11,6 +11,7 @@ export const envIgnoredForRemote: Rule = {
   description: 'spec.env is set only for stdio servers: Muster ignores it for remote ones.',
   fix: 'Remove spec.env from the remote server; send what the server needs in spec.headers.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: (spec) => spec.env !== undefined,
   check: ({ spec }) =>
     isRemote(spec) && spec.env !== undefined
       ? [

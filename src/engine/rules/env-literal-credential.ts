@@ -1,5 +1,6 @@
 import type { Rule } from '../rule.js';
 import { credentialFindings, literalCredentialMessage } from './credential-fields.js';
+import { hasEnv } from './facts.js';
 
 /**
  * npx-launched servers take their tokens from the environment (GITHUB_PERSONAL_ACCESS_TOKEN,
@@ -11,6 +12,7 @@ export const envLiteralCredential: Rule = {
   description: 'No spec.env value holds a real credential: a well-known token format in any variable, or a machine-made value in one named *_TOKEN, *_API_KEY, *_SECRET, *PASSWORD*.',
   fix: 'Commit a placeholder and have the pipeline inject the secret from a Secret store; rotate any token that reached Git.',
   defaults: { manifest: 'deny', admission: 'warn' },
+  concerns: hasEnv,
   check: ({ spec }) =>
     credentialFindings(spec, 'env', 'secret', literalCredentialMessage),
 };

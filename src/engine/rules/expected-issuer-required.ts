@@ -62,6 +62,7 @@ export const expectedIssuerRequired: Rule = {
   description: 'Token exchange sets expectedIssuer when the issuer Muster would derive from dexTokenEndpoint (it removes a trailing /token) is wrong: a path of another form, /token/, a query or a fragment.',
   fix: "Set spec.auth.tokenExchange.expectedIssuer to the remote Dex's issuer URL, e.g. https://dex.cluster-b.example.com, or correct dexTokenEndpoint.",
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: usesTokenExchange,
   check: ({ spec }) => {
     const exchange = spec.auth?.tokenExchange;
     if (!usesTokenExchange(spec) || exchange?.expectedIssuer) return [];

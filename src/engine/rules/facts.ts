@@ -27,6 +27,19 @@ export function forwardsToken(spec: SpecView): boolean {
   return spec.auth?.forwardToken === true;
 }
 
+/** Whether spec.auth turns on a token for Muster to send on the user's behalf: a forwarded or an exchanged one. */
+export function sendsUserToken(spec: SpecView): boolean {
+  return forwardsToken(spec) || tokenExchangeEnabled(spec);
+}
+
+export function overridesAuthorizationServer(spec: SpecView): boolean {
+  return spec.auth?.authorizationServer !== undefined;
+}
+
+export function setsRequiredAudiences(spec: SpecView): boolean {
+  return spec.auth?.requiredAudiences !== undefined;
+}
+
 /**
  * The settings of a remote server whose connections Muster makes per user, with the user's own
  * bearer token and nothing else: an OAuth login (`establishConnection`), a forwarded token
@@ -43,8 +56,43 @@ export function perUserAuth(spec: SpecView): string[] {
   ];
 }
 
+/** Whether Muster connects to the server per user (see perUserAuth). */
+export function connectsPerUser(spec: SpecView): boolean {
+  return perUserAuth(spec).length > 0;
+}
+
+type Entries = Readonly<Record<string, string | undefined>> | undefined;
+
+function entries(map: Entries): [string, string][] {
+  return Object.entries(map ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+function holdsEntries(map: Entries): boolean {
+  for (const key in map) if (map[key] !== undefined) return true;
+  return false;
+}
+
 export function headerEntries(spec: SpecView): [string, string][] {
-  return Object.entries(spec.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return entries(spec.headers);
+}
+
+export function envEntries(spec: SpecView): [string, string][] {
+  return entries(spec.env);
+}
+
+/** Whether spec.headers holds a header: an empty map, or one of values of the wrong type, holds none. */
+export function hasHeaders(spec: SpecView): boolean {
+  return holdsEntries(spec.headers);
+}
+
+/** Whether spec.env holds a variable, as hasHeaders. */
+export function hasEnv(spec: SpecView): boolean {
+  return holdsEntries(spec.env);
+}
+
+/** Whether the server has an endpoint to be reached at (remoteUrl), without parsing it. */
+export function hasRemoteUrl(spec: SpecView): boolean {
+  return spec.type !== 'stdio' && Boolean(spec.url);
 }
 
 /** The endpoint a remote server is reached at; undefined for stdio servers and unparsable URLs. */

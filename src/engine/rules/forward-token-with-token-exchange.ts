@@ -7,6 +7,7 @@ export const forwardTokenWithTokenExchange: Rule = {
   description: 'spec.auth.forwardToken and token exchange are not both on (token exchange wins, so forwardToken does nothing).',
   fix: 'Remove spec.auth.forwardToken, or disable token exchange if forwarding was meant.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: forwardsToken,
   check: ({ spec }) =>
     forwardsToken(spec) && tokenExchangeEnabled(spec)
       ? [

@@ -1,5 +1,6 @@
 import type { Rule } from '../rule.js';
 import { credentialFindings, dummyCredentialMessage } from './credential-fields.js';
+import { hasHeaders } from './facts.js';
 
 /**
  * `Authorization: Bearer test-token` is what documentation and mock servers write (upstream
@@ -11,6 +12,7 @@ export const headerDummyCredential: Rule = {
   description: 'No credential header holds a dummy value (a word such as test-token), which no real server accepts.',
   fix: 'Commit a placeholder such as ${TOKEN} for the pipeline to substitute, or inject the real credential.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: hasHeaders,
   check: ({ spec }) =>
     credentialFindings(spec, 'headers', 'dummy', dummyCredentialMessage('server')),
 };

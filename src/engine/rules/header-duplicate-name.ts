@@ -1,6 +1,6 @@
 import { mapKey } from '../field-path.js';
 import type { Rule } from '../rule.js';
-import { headerEntries } from './facts.js';
+import { hasHeaders, headerEntries } from './facts.js';
 
 /** HTTP header names are case-insensitive; which of two spellings wins in Muster is not defined. */
 export const headerDuplicateName: Rule = {
@@ -8,6 +8,7 @@ export const headerDuplicateName: Rule = {
   description: 'No two headers differ only by letter case (HTTP header names are case-insensitive).',
   fix: 'Keep one spelling of the header and remove the others.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: hasHeaders,
   check: ({ spec }) => {
     const byName = new Map<string, string[]>();
     for (const [name] of headerEntries(spec)) {

@@ -1,6 +1,6 @@
 import { mapKey } from '../field-path.js';
 import type { Rule } from '../rule.js';
-import { headerEntries } from './facts.js';
+import { hasHeaders, headerEntries } from './facts.js';
 
 /** RFC 9110 field names are tokens; values may not hold line breaks or other control characters. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -12,6 +12,7 @@ export const headerSyntax: Rule = {
   description: 'Header names are valid HTTP field names and values hold no line breaks or control characters.',
   fix: 'Rename the header to letters, digits and - only, and remove line breaks from its value.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: hasHeaders,
   check: ({ spec }) =>
     headerEntries(spec).flatMap(([name, value]) => {
       const field = ['spec', 'headers', mapKey(name)];

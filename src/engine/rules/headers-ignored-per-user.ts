@@ -1,6 +1,6 @@
 import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
-import { perUserAuth } from './facts.js';
+import { isRemote, perUserAuth } from './facts.js';
 
 /** Connections made per user carry the user's bearer token and no spec.headers (see perUserAuth). */
 export const headersIgnoredPerUser: Rule = {
@@ -8,6 +8,7 @@ export const headersIgnoredPerUser: Rule = {
   description: "spec.headers is not set on a server whose connections Muster makes per user (OAuth login, forwardToken, token exchange), which send only the user's token.",
   fix: 'Remove spec.headers, or drop the per-user authentication if the server needs those headers.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: (spec) => spec.headers !== undefined && spec.auth !== undefined && isRemote(spec),
   check: ({ spec }) => {
     const settings = perUserAuth(spec);
     return spec.headers !== undefined && settings.length > 0

@@ -8,6 +8,7 @@ export const headersRemoteOnly: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: "self.spec.type != 'stdio' || !has(self.spec.headers)",
+  concerns: (spec) => spec.headers !== undefined,
   check: ({ spec }) =>
     spec.type === 'stdio' && spec.headers !== undefined
       ? [

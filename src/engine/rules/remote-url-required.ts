@@ -9,6 +9,7 @@ export const remoteUrlRequired: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: "self.spec.type == 'stdio' || has(self.spec.url)",
+  concerns: isRemote,
   check: ({ spec }) =>
     isRemote(spec) && !spec.url
       ? [

@@ -1,4 +1,5 @@
 import type { RuleFinding, Rule } from '../rule.js';
+import { setsRequiredAudiences } from './facts.js';
 
 /**
  * Muster turns each entry into a Dex cross-client scope with giantswarm/mcp-oauth, which accepts
@@ -17,6 +18,7 @@ export const requiredAudiencesFormat: Rule = {
   description: `Each spec.auth.requiredAudiences entry is letters, digits, '-' and '_' only, at most ${MAX_AUDIENCE_LENGTH} characters, and there are at most ${MAX_AUDIENCES}.`,
   fix: 'Use the OAuth client ID of the audience exactly as the IdP knows it (letters, digits, - and _); split long lists across servers.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: setsRequiredAudiences,
   check: ({ spec }) => {
     const audiences = spec.auth?.requiredAudiences ?? [];
     const findings: RuleFinding[] = audiences.flatMap((audience, index): RuleFinding[] => {

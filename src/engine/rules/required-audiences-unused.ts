@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import { forwardsToken, usesTokenExchange } from './facts.js';
+import { forwardsToken, setsRequiredAudiences, usesTokenExchange } from './facts.js';
 
 /**
  * Muster asks the IdP for these audiences only for a forwarded token (CollectRequiredAudiences in
@@ -12,6 +12,7 @@ export const requiredAudiencesUnused: Rule = {
   description: 'spec.auth.requiredAudiences is set only with forwardToken: true or token exchange, the only cases where Muster uses it.',
   fix: 'Set spec.auth.forwardToken to true or configure token exchange, or remove spec.auth.requiredAudiences.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: setsRequiredAudiences,
   check: ({ spec }) =>
     spec.auth?.requiredAudiences !== undefined && !forwardsToken(spec) && !usesTokenExchange(spec)
       ? [

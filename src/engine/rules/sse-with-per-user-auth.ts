@@ -1,6 +1,6 @@
 import type { Rule } from '../rule.js';
 import { listInWords } from '../words.js';
-import { perUserAuth } from './facts.js';
+import { connectsPerUser, perUserAuth } from './facts.js';
 
 /** Connections made per user use the streamable-HTTP client whatever spec.type says (see perUserAuth). */
 export const sseWithPerUserAuth: Rule = {
@@ -8,6 +8,7 @@ export const sseWithPerUserAuth: Rule = {
   description: 'A server with per-user authentication (OAuth login, forwardToken, token exchange) is not type sse: those connections use streamable HTTP.',
   fix: 'Set spec.type to streamable-http if the server speaks it; an sse-only server cannot take per-user authentication.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: connectsPerUser,
   check: ({ spec }) => {
     const settings = perUserAuth(spec);
     return spec.type === 'sse' && settings.length > 0

@@ -8,6 +8,7 @@ export const stdioCommandRequired: Rule = {
   caughtByApiServer: 'crd-cel',
   // Kept beside the CRD's rule: it names the field to fix and says how, where the CRD's message names neither.
   mirrorsCrdRule: "self.spec.type != 'stdio' || has(self.spec.command)",
+  concerns: (spec) => spec.type === 'stdio',
   check: ({ spec }) =>
     spec.type === 'stdio' && !spec.command
       ? [

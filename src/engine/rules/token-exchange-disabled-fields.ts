@@ -11,6 +11,7 @@ export const tokenExchangeDisabledFields: Rule = {
   description: 'spec.auth.tokenExchange is not configured while it is disabled (Muster ignores it then).',
   fix: 'Set spec.auth.tokenExchange.enabled to true, or remove the tokenExchange block.',
   defaults: { manifest: 'warn', admission: 'warn' },
+  concerns: (spec) => spec.auth?.tokenExchange !== undefined,
   check: ({ spec }) => {
     const exchange = spec.auth?.tokenExchange;
     if (!exchange || tokenExchangeEnabled(spec)) return [];

@@ -15,6 +15,7 @@ export const tokenExchangeRequiredFields: Rule = {
   description: 'Enabled token exchange has spec.auth.tokenExchange.dexTokenEndpoint and connectorId.',
   fix: 'Set dexTokenEndpoint and connectorId under spec.auth.tokenExchange, or disable token exchange.',
   defaults: { manifest: 'deny', admission: 'deny' },
+  concerns: tokenExchangeEnabled,
   check: ({ spec }) => {
     const exchange = spec.auth?.tokenExchange;
     if (!exchange || !tokenExchangeEnabled(spec)) return [];

@@ -47,6 +47,7 @@ export const toolPrefixCollision: Rule = {
   defaults: { manifest: 'deny', admission: 'deny' },
   needs: 'fleet',
   groupings: [TOOL_NAMESPACE],
+  // No `concerns`: every server's tools take a name space, its name's when nothing else names one.
   check: ({ spec, fleet }) => {
     const own = fleet && toolNamespace(spec, fleet.name);
     if (!fleet || !own) return [];
