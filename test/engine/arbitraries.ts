@@ -22,6 +22,7 @@ const spec = fc.record(
     timeout: maybe(fc.integer({ min: -5, max: 400 })),
     description: maybe(fc.string({ maxLength: 600 })),
     toolPrefix: maybe(fc.string()),
+    family: maybe(fc.record({ name: maybe(fc.constantFrom('kubernetes', 'github')), instanceArg: maybe(fc.constantFrom('cluster', 'org')) }, { requiredKeys: [] })),
     auth: maybe(
       fc.record(
         {
@@ -35,7 +36,7 @@ const spec = fc.record(
                 enabled: maybe(fc.boolean()),
                 dexTokenEndpoint: maybe(fc.constantFrom('https://dex.example.com/token', 'http://dex', 'https://dex.example.com/token/', 'https://dex.example.com/token?a=b', 'https://dex.example.com')),
                 connectorId: maybe(fc.constantFrom('cluster-a', '1bad')),
-                clientCredentialsSecretRef: maybe(fc.record({ name: maybe(fc.string()) }, { requiredKeys: [] })),
+                clientCredentialsSecretRef: maybe(fc.record({ name: maybe(fc.oneof(fc.constantFrom('dex-client', 'missing'), fc.string())), namespace: maybe(fc.constantFrom('muster', 'other')) }, { requiredKeys: [] })),
               },
               { requiredKeys: [] },
             ),
