@@ -4,6 +4,8 @@ import { delimiter, join } from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type RequestContext, type V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
+import { kubeConfigAuth } from './client-node-auth.js';
+import type { RequestAuth } from './request-auth.js';
 
 /**
  * The Kubernetes-facing half of the audit: where the credentials come from, how a collection is
@@ -61,6 +63,8 @@ export class ClusterError extends Error {
 /** A KubeConfig with its current context chosen, and how to speak of it in messages. */
 export interface ClusterConnection {
   readonly config: KubeConfig;
+  /** How each request authenticates, and which connection pool it shares. */
+  readonly auth: RequestAuth;
   /** The API server URL of the current context. */
   readonly server: string;
   /** Whose credentials the requests carry, e.g. `user "alice" of context "prod"`. */
@@ -114,7 +118,7 @@ export function connect(options: ConnectOptions): ClusterConnection {
   }
   if (inPod && !options.context) {
     config.loadFromCluster(root);
-    return { config, server: currentServer(config, 'the in-cluster configuration'), credentials: `the pod's service account token (${tokenFile})` };
+    return { config, auth: kubeConfigAuth(config), server: currentServer(config, 'the in-cluster configuration'), credentials: `the pod's service account token (${tokenFile})` };
   }
   const home = options.env.HOME || options.env.USERPROFILE || homedir();
   const defaultFile = join(home, '.kube', 'config');
@@ -189,7 +193,7 @@ function useContext(config: KubeConfig, source: string, context: string | undefi
   if (!config.getContextObject(current)) throw new ClusterError('config', `the kubeconfig ${source} has no context "${current}"${known}`);
   const server = currentServer(config, `context "${current}" of the kubeconfig ${source}`);
   const user = config.getCurrentUser();
-  return { config, server, credentials: user ? `user "${user.name}" of context "${current}"` : `context "${current}" (which names no user)` };
+  return { config, auth: kubeConfigAuth(config), server, credentials: user ? `user "${user.name}" of context "${current}"` : `context "${current}" (which names no user)` };
 }
 
 function currentServer(config: KubeConfig, where: string): string {
