@@ -4,8 +4,7 @@ import { ApiClient } from '../cluster/api-client.js';
 import {
   ClusterError,
   isMissingObject,
-  listCustomObjects,
-  metadataOnly,
+  listObjects,
   namespacedPath,
   POLICY_REPORTS,
   toClusterError,
@@ -43,7 +42,7 @@ export class PolicyReportWriter {
   /** Every report of ours in the cluster, page by page, metadata only. */
   async list(): Promise<StoredReport[] | typeof CRD_MISSING> {
     try {
-      const listed = await listCustomObjects(metadataOnly(this.connection, 'list'), POLICY_REPORTS, { labelSelector: `${MANAGED_BY_LABEL}=${REPORT_SOURCE}`, keep: storedReport });
+      const listed = await listObjects(this.connection, POLICY_REPORTS, { labelSelector: `${MANAGED_BY_LABEL}=${REPORT_SOURCE}`, metadataOnly: true, keep: storedReport });
       return listed.items as StoredReport[];
     } catch (error) {
       const problem = toClusterError(error, { verb: 'list', resource: POLICY_REPORTS }, this.connection);

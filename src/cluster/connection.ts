@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type RequestContext, type V1Namespace } from '@kubernetes/client-node';
+import { KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
+import { ApiClient, ApiError } from './api-client.js';
 import { kubeConfigAuth } from './client-node-auth.js';
 import type { RequestAuth } from './request-auth.js';
 
@@ -94,7 +95,6 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
  */
 export function connect(options: ConnectOptions): ClusterConnection {
   const config = new KubeConfig();
-  reuseConnections(config);
   const root = options.serviceAccountRoot ?? '';
   const tokenFile = `${root}${SERVICE_ACCOUNT_DIR}/token`;
   const inPod = Boolean(options.env.KUBERNETES_SERVICE_HOST && options.env.KUBERNETES_SERVICE_PORT) && existsSync(tokenFile);
@@ -129,31 +129,6 @@ export function connect(options: ConnectOptions): ClusterConnection {
     );
   }
   return useContext(config, loadKubeconfigFiles(config, [defaultFile]), options.context);
-}
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
-/**
- * One connection pool per cluster and user, as client-go keeps one transport per rest.Config.
- * client-node 2.0.1 gives every request an undici Agent of its own (applySecurityAuthentication
- * calls createDispatcher in its dist/config.js each time), so every request opens a connection and
- * makes a TLS handshake, and the connection then stays open, idle, until its keep-alive ends: a
- * first pass that writes thousands of PolicyReports held thousands of sockets and spent most of its
- * CPU on handshakes. Here the first Agent made for a cluster and user serves every later request;
- * the ones made after it are never connected.
- */
-function reuseConnections(config: KubeConfig): void {
-  const apply = config.applySecurityAuthentication.bind(config);
-  const pools = new Map<string, Dispatcher>();
-  config.applySecurityAuthentication = async (context: RequestContext): Promise<void> => {
-    await apply(context);
-    const made = context.getDispatcher();
-    if (!made) return;
-    const key = JSON.stringify([config.getCurrentCluster()?.name ?? '', config.getCurrentUser()?.name ?? '']);
-    const pool = pools.get(key);
-    if (pool) context.setDispatcher(pool);
-    else pools.set(key, made);
-  };
 }
 
 /** Loads and merges kubeconfig files with kubectl's rule: the first file to set a name, or the current context, wins. */
@@ -222,11 +197,8 @@ interface Status {
 /** Turns whatever a client-node call threw into a ClusterError whose message names the fix. */
 export function toClusterError(error: unknown, request: ClusterRequest, connection: ClusterConnection): ClusterError {
   if (error instanceof ClusterError) return error;
-  if (error instanceof ApiException) return fromAnswer(error.code, parseStatus(error.body), request, connection);
-  // client-node's Watch reports an answer other than 200 as an Error with the status code and no body.
-  const { statusCode } = (error ?? {}) as { statusCode?: unknown };
-  if (typeof statusCode === 'number') return fromAnswer(statusCode, undefined, request, connection);
-  // client-node's fetch, and ApiClient as it does, fail with a TypeError whose cause is the network error.
+  if (error instanceof ApiError) return fromAnswer(error.code, parseStatus(error.body), request, connection);
+  // ApiClient fails as fetch does: with a TypeError whose cause is the network error.
   const cause = error instanceof TypeError ? error.cause : undefined;
   if (cause instanceof Error) {
     return new ClusterError('unreachable', `cannot connect to the Kubernetes API server at ${connection.server}: ${describeNetworkError(cause)}`);
@@ -247,7 +219,7 @@ export function watchErrorToClusterError(status: unknown, request: ClusterReques
  * A resource that is not served at all (a CRD not installed) answers a 404 that names nothing.
  */
 export function isMissingObject(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404 && Boolean(parseStatus(error.body)?.details?.name);
+  return error instanceof ApiError && error.code === 404 && Boolean(parseStatus(error.body)?.details?.name);
 }
 
 /** The answers whose meaning a caller acts on; any other is `rejected`. */
@@ -336,41 +308,64 @@ export interface Listed<T> {
   readonly resourceVersion: string | undefined;
 }
 
-interface Page<T> {
-  readonly items: readonly T[];
-  readonly continueToken: string | undefined;
-  readonly resourceVersion: string | undefined;
-}
-
 /** kubectl's default --chunk-size: few round trips, bounded memory on the API server. */
 export const PAGE_SIZE = 500;
 
 /**
- * Lists a whole collection page by page. A continue token that expired mid-way (410) starts
- * one unpaged list instead, as client-go's pager does: the audit wants every object, and a
- * fresh list is as good as the snapshot that expired.
+ * What a client asks for to get PartialObjectMetadata instead of the objects: names, namespaces
+ * and labels, never a Secret's data (client-go's metadata client asks the same, in
+ * k8s.io/client-go/metadata). No plain `application/json` fallback: an API server that cannot
+ * answer with metadata alone gets an error, not a chance to send the data.
  */
-async function listAll<T, Kept = T>(
-  request: ClusterRequest,
-  connection: ClusterConnection,
-  fetchPage: (paging: { limit?: number; _continue?: string }) => Promise<Page<T>>,
-  keep: (item: T) => Kept = (item) => item as unknown as Kept,
-): Promise<Listed<Kept>> {
-  // Each page is cut down to what is kept before the next arrives: a list of thousands never
-  // stands in memory whole.
-  const items: Kept[] = [];
+export const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
+
+export interface ListQuery {
+  /** One namespace; all namespaces when absent. */
+  readonly namespace?: string;
+  /** A Kubernetes label selector, e.g. `team=search,tier!=dev`. */
+  readonly labelSelector?: string;
+  /** A field selector, e.g. `metadata.name=muster`. */
+  readonly fieldSelector?: string;
+  /** Names, namespaces, labels and annotations only (PartialObjectMetadata). */
+  readonly metadataOnly?: boolean;
+  /** What is kept of each object as it arrives (client-go's transform): by default all of it. */
+  readonly keep?: (item: unknown) => unknown;
+}
+
+/**
+ * Lists a whole collection page by page; each page is cut down to what is kept before the next
+ * arrives, so a list of thousands never stands in memory whole. A continue token that expired
+ * mid-way (410) starts one unpaged list instead, as client-go's pager does: the audit wants every
+ * object, and a fresh list is as good as the snapshot that expired. Fails with a ClusterError.
+ */
+export async function listObjects(connection: ClusterConnection, resource: ApiResource, query: ListQuery = {}): Promise<Listed<unknown>> {
+  const api = new ApiClient(connection);
+  const { namespace, labelSelector, fieldSelector, keep = (item: unknown) => item } = query;
+  const path = namespace === undefined ? collectionPath(resource) : namespacedPath(resource, namespace);
+  const accept = query.metadataOnly ? METADATA_ONLY.list : undefined;
+  const request: ClusterRequest = { verb: 'list', resource, ...(namespace === undefined ? {} : { namespace }) };
+  const fetchPage = async (paging: { limit?: number; continue?: string }) => {
+    const list = (await api.get(path, { query: { labelSelector, fieldSelector, ...paging }, ...(accept ? { accept } : {}) })) ?? {};
+    const { items, metadata } = list as { items?: unknown[] | null; metadata?: { continue?: string; resourceVersion?: string } };
+    // A PartialObjectMetadataList of no objects comes with `"items": null`.
+    return { items: items ?? [], continueToken: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion };
+  };
+  const items: unknown[] = [];
   let resourceVersion: string | undefined;
   let continueToken: string | undefined;
   try {
     do {
-      const page = await fetchPage({ limit: PAGE_SIZE, ...(continueToken ? { _continue: continueToken } : {}) });
+      const page = await fetchPage({ limit: PAGE_SIZE, ...(continueToken ? { continue: continueToken } : {}) });
       for (const item of page.items) items.push(keep(item));
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
     } while (continueToken);
     return { items, resourceVersion };
   } catch (error) {
-    if (!(continueToken && error instanceof ApiException && error.code === 410)) throw toClusterError(error, request, connection);
+    if (!(continueToken && error instanceof ApiError && error.code === 410)) throw toClusterError(error, request, connection);
   }
   try {
     const whole = await fetchPage({});
@@ -380,91 +375,22 @@ async function listAll<T, Kept = T>(
   }
 }
 
-export interface ListQuery {
-  /** One namespace; all namespaces when absent. */
-  readonly namespace?: string;
-  /** A Kubernetes label selector, e.g. `team=search,tier!=dev`. */
-  readonly labelSelector?: string;
-  /** What is kept of each object as it arrives (client-go's transform): by default all of it. */
-  readonly keep?: (item: unknown) => unknown;
-}
-
 /** Every MCPServer the query matches, as the API server stores it. */
 export function listMCPServers(connection: ClusterConnection, query: ListQuery = {}): Promise<Listed<unknown>> {
-  return listCustomObjects(connection, MCPSERVERS, query);
-}
-
-/** Every object of a custom resource that the query matches, as the API server stores it. */
-export async function listCustomObjects(connection: ClusterConnection, resource: ApiResource, query: ListQuery = {}): Promise<Listed<unknown>> {
-  const api = connection.config.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = resource;
-  const filters = query.labelSelector ? { labelSelector: query.labelSelector } : {};
-  const request: ClusterRequest = { verb: 'list', resource, ...(query.namespace === undefined ? {} : { namespace: query.namespace }) };
-  return listAll(request, connection, async (paging) => {
-    const list: unknown =
-      query.namespace === undefined
-        ? await api.listClusterCustomObject({ group, version, plural, ...filters, ...paging })
-        : await api.listNamespacedCustomObject({ group, version, plural, namespace: query.namespace, ...filters, ...paging });
-    const { items, metadata } = (list ?? {}) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
-    return { items: items ?? [], continueToken: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion };
-  }, query.keep);
-}
-
-/**
- * What a client asks for to get PartialObjectMetadata instead of the objects: names, namespaces
- * and labels, never a Secret's data (client-go's metadata client asks the same, in
- * k8s.io/client-go/metadata). No plain `application/json` fallback: an API server that cannot
- * answer with metadata alone gets an error, not a chance to send the data.
- */
-const METADATA_ONLY = {
-  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
-  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
-} as const;
-
-/**
- * The connection with every request asking for metadata only. client-node sets `Accept` before it
- * applies the credentials, and its Watch takes no headers at all, so the header is set where both
- * apply the credentials: a KubeConfig whose applySecurityAuthentication adds it afterwards.
- */
-export function metadataOnly(connection: ClusterConnection, request: keyof typeof METADATA_ONLY): ClusterConnection {
-  const config = new Proxy(connection.config, {
-    get(target, property, receiver) {
-      if (property !== 'applySecurityAuthentication') return Reflect.get(target, property, receiver);
-      return async (context: RequestContext): Promise<void> => {
-        await target.applySecurityAuthentication(context);
-        context.setHeaderParam('Accept', METADATA_ONLY[request]);
-      };
-    },
-  });
-  return { ...connection, config };
+  return listObjects(connection, MCPSERVERS, query);
 }
 
 /** The metadata of every Secret in the cluster (PartialObjectMetadata), page by page; never their data. */
 export async function listSecretsMetadata<Kept = unknown>(connection: ClusterConnection, keep?: (secret: unknown) => Kept): Promise<Listed<Kept>> {
-  const api = metadataOnly(connection, 'list').config.makeApiClient(CoreV1Api);
-  return listAll<unknown, Kept>(
-    { verb: 'list', resource: SECRETS },
-    connection,
-    async (paging) => {
-      const list = await api.listSecretForAllNamespaces(paging);
-      // A PartialObjectMetadataList of no Secrets comes with `"items": null`.
-      return { items: list.items ?? [], continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
-    },
-    keep,
-  );
+  return (await listObjects(connection, SECRETS, { metadataOnly: true, ...(keep ? { keep } : {}) })) as Listed<Kept>;
 }
-
-export type Labels = Readonly<Record<string, string>>;
 
 /** Every namespace, or the one named. Needs `list namespaces` at the cluster scope. */
 export async function listNamespaces(connection: ClusterConnection, name?: string): Promise<Listed<V1Namespace>> {
-  const api = connection.config.makeApiClient(CoreV1Api);
-  const filters = name === undefined ? {} : { fieldSelector: `metadata.name=${name}` };
-  return listAll({ verb: 'list', resource: NAMESPACES }, connection, async (paging) => {
-    const list = await api.listNamespace({ ...filters, ...paging });
-    return { items: list.items, continueToken: list.metadata?._continue || undefined, resourceVersion: list.metadata?.resourceVersion };
-  });
+  return (await listObjects(connection, NAMESPACES, name === undefined ? {} : { fieldSelector: `metadata.name=${name}` })) as Listed<V1Namespace>;
 }
+
+export type Labels = Readonly<Record<string, string>>;
 
 /** The labels of every namespace, or of the one named. */
 export async function listNamespaceLabels(connection: ClusterConnection, name?: string): Promise<Map<string, Labels>> {

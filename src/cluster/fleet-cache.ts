@@ -2,7 +2,7 @@ import { Fleet, judgedFields, objectMetadata, secretIndexOf, secretKey } from '.
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import type { WatchedResource } from '../telemetry/vocabulary.js';
 import type { BackoffOptions } from './backoff.js';
-import { listMCPServers, listSecretsMetadata, metadataOnly, MCPSERVERS, SECRETS, type ClusterConnection } from './connection.js';
+import { listMCPServers, listSecretsMetadata, MCPSERVERS, SECRETS, type ClusterConnection } from './connection.js';
 import type { FailureLog } from './failure-log.js';
 import { Informer, type ChangeType, type InformerHandlers } from './informer.js';
 
@@ -59,7 +59,7 @@ export class FleetCache {
     const { connection, backoff } = options;
     this.servers = new Informer({ connection, resource: MCPSERVERS, list: () => listMCPServers(connection, { keep: judgedFields }), keep: judgedFields, backoff });
     this.secretsInformer = options.secrets
-      ? new Informer({ connection: metadataOnly(connection, 'watch'), resource: SECRETS, list: () => listSecretsMetadata(connection, secretKey), keep: secretKey, backoff })
+      ? new Informer({ connection, metadataOnly: true, resource: SECRETS, list: () => listSecretsMetadata(connection, secretKey), keep: secretKey, backoff })
       : undefined;
   }
 

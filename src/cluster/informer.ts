@@ -1,7 +1,8 @@
-import { Watch } from '@kubernetes/client-node';
+import { ApiClient, ApiError } from './api-client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import {
   collectionPath,
+  METADATA_ONLY,
   toClusterError,
   watchErrorToClusterError,
   type ApiResource,
@@ -17,9 +18,9 @@ import type { RestartReason } from '../telemetry/vocabulary.js';
  * Why not client-node's `makeInformer`/`ListWatch`: it stops for good on any watch error other
  * than 410 or its own timeout (the caller must notice and restart it), waits without jitter, does
  * not say when a list (a full picture of the collection) has arrived, and does not ask for
- * bookmarks. Its `Watch`, which this loop uses for the stream itself, behaves well under undici 7:
- * it authenticates like every other client-node request, parses one JSON event per line, and
- * ends a stream that stays silent for 30 s (a "timeout" here, picked up again at once).
+ * bookmarks; and importing client-node costs about 50 MiB (api-client.ts). The stream itself is
+ * ApiClient's watch: one JSON event per line, ended when it stays silent for 30 s (a "timeout"
+ * here, picked up again at once).
  */
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -43,6 +44,8 @@ export interface InformerOptions {
   readonly backoff: BackoffOptions;
   /** What is kept of each watched object as it arrives, as `list` keeps it; by default all of it. */
   readonly keep?: (item: unknown) => unknown;
+  /** Watch PartialObjectMetadata (names, labels), never the objects' data: for Secrets. */
+  readonly metadataOnly?: boolean;
 }
 
 type WatchOutcome = { readonly reason: Exclude<RestartReason, 'error'> } | { readonly reason: 'error'; readonly error: ClusterError };
@@ -50,12 +53,12 @@ type WatchOutcome = { readonly reason: Exclude<RestartReason, 'error'> } | { rea
 export class Informer {
   private readonly stopping = new AbortController();
   private readonly backoff: Backoff;
-  private readonly watch: Watch;
+  private readonly api: ApiClient;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: InformerOptions) {
     this.backoff = new Backoff(options.backoff);
-    this.watch = new Watch(options.connection.config);
+    this.api = new ApiClient(options.connection);
   }
 
   start(handlers: InformerHandlers): void {
@@ -100,27 +103,19 @@ export class Informer {
   }
 
   /** One watch request, from `resourceVersion` until the stream ends; never rejects. */
-  private watchOnce(resourceVersion: string, handlers: InformerHandlers, advance: (resourceVersion: string) => void): Promise<WatchOutcome> {
+  private async watchOnce(resourceVersion: string, handlers: InformerHandlers, advance: (resourceVersion: string) => void): Promise<WatchOutcome> {
     const { connection, resource } = this.options;
     const { signal } = this.stopping;
-    return new Promise((resolve) => {
-      let settled = false;
-      let request: AbortController | undefined;
-      const finish = (outcome: WatchOutcome): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onStop);
-        request?.abort();
-        resolve(outcome);
-      };
-      const onStop = (): void => finish({ reason: 'closed' });
-      signal.addEventListener('abort', onStop, { once: true });
-
-      const onEvent = (type: string, object: unknown): void => {
-        if (settled) return;
+    let outcome: WatchOutcome | undefined;
+    const stream = this.api.watch(
+      collectionPath(resource),
+      { resourceVersion, allowWatchBookmarks: true },
+      (type, object) => {
+        if (outcome) return;
         if (type === 'ERROR') {
           const code = (object as { code?: unknown } | null)?.code;
-          finish(code === 410 ? { reason: 'expired' } : { reason: 'error', error: watchErrorToClusterError(object, { verb: 'watch', resource }, connection) });
+          outcome = code === 410 ? { reason: 'expired' } : { reason: 'error', error: watchErrorToClusterError(object, { verb: 'watch', resource }, connection) };
+          stream.abort();
           return;
         }
         const next = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
@@ -129,25 +124,23 @@ export class Informer {
         this.backoff.reset();
         handlers.succeeded();
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.changed(type, this.options.keep ? this.options.keep(object) : object);
-      };
-      const onDone = (error: unknown): void => {
-        if (error === null || error === undefined) {
-          // Only an answer of 200 opens a stream that can end without an error.
-          handlers.succeeded();
-          return finish({ reason: 'closed' });
-        }
-        if ((error as { name?: unknown }).name === 'TimeoutError') return finish({ reason: 'timeout' });
-        if ((error as { statusCode?: unknown }).statusCode === 410) return finish({ reason: 'expired' });
-        finish({ reason: 'error', error: toClusterError(error, { verb: 'watch', resource }, connection) });
-      };
-
-      this.watch.watch(collectionPath(resource), { resourceVersion, allowWatchBookmarks: true }, onEvent, onDone).then(
-        (controller) => {
-          request = controller;
-          if (settled) controller.abort();
-        },
-        onDone,
-      );
-    });
+      },
+      this.options.metadataOnly ? METADATA_ONLY.watch : undefined,
+    );
+    const onStop = (): void => stream.abort();
+    signal.addEventListener('abort', onStop, { once: true });
+    try {
+      const end = await stream.ended;
+      if (outcome) return outcome;
+      if ('error' in end) {
+        if (end.error instanceof ApiError && end.error.code === 410) return { reason: 'expired' };
+        return { reason: 'error', error: toClusterError(end.error, { verb: 'watch', resource }, connection) };
+      }
+      // Only an answer of 200 opens a stream that can end without an error.
+      if (end.reason === 'closed' && !signal.aborted) handlers.succeeded();
+      return { reason: end.reason === 'silent' ? 'timeout' : 'closed' };
+    } finally {
+      signal.removeEventListener('abort', onStop);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { CoordinationV1Api, V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { ApiClient } from './api-client.js';
 import { sleep } from './backoff.js';
-import { isMissingObject, LEASES, toClusterError, type ClusterConnection, type ClusterRequest } from './connection.js';
+import { isMissingObject, LEASES, namespacedPath, toClusterError, type ClusterConnection, type ClusterRequest } from './connection.js';
 import type { FailureLog } from './failure-log.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 
@@ -43,7 +43,7 @@ type Attempt = 'renewed' | 'held-by-another' | 'failed';
  * replica may take the lease over. On shutdown the lease is released so another takes over at once.
  */
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly api: ApiClient;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
   private leading = false;
@@ -52,10 +52,10 @@ export class LeaderElector {
   /** The lease record as last seen, and when it was first seen so (performance.now()). */
   private observed: { record: string; at: number } | undefined;
   /** The lease as last written by this replica: what a release updates. */
-  private written: V1Lease | undefined;
+  private written: Lease | undefined;
 
   constructor(private readonly options: LeaderElectionOptions) {
-    this.api = options.connection.config.makeApiClient(CoordinationV1Api);
+    this.api = new ApiClient(options.connection);
   }
 
   start(): void {
@@ -110,16 +110,16 @@ export class LeaderElector {
     const { namespace, name, identity, timing } = this.options;
     const now = new Date();
     const durationSeconds = Math.ceil(timing.leaseDurationMs / 1000);
-    const claim: V1LeaseSpec = {
+    const claim: LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: new V1MicroTime(now.getTime()),
-      renewTime: new V1MicroTime(now.getTime()),
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
       leaseTransitions: 0,
     };
     try {
       const current = await this.readLease();
-      if (!current) return this.wrote(await this.send('create', () => this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: claim } })));
+      if (!current) return this.wrote(await this.send('create', () => this.api.create(namespacedPath(LEASES, namespace), { metadata: { name, namespace }, spec: claim })));
       const record = current.spec ?? {};
       this.observe(record);
       const holder = record.holderIdentity ?? '';
@@ -127,13 +127,13 @@ export class LeaderElector {
       if (holder !== '' && holder !== identity && heldUntil > performance.now()) return 'held-by-another';
 
       const renewing = holder === identity;
-      const next: V1LeaseSpec = {
+      const next: LeaseSpec = {
         ...claim,
         ...(renewing && record.acquireTime ? { acquireTime: record.acquireTime } : {}),
         leaseTransitions: (record.leaseTransitions ?? 0) + (renewing ? 0 : 1),
       };
-      const body: V1Lease = { metadata: { name, namespace, resourceVersion: current.metadata?.resourceVersion ?? '' }, spec: next };
-      return this.wrote(await this.send('update', () => this.api.replaceNamespacedLease({ name, namespace, body })));
+      const body: Lease = { metadata: { name, namespace, resourceVersion: current.metadata?.resourceVersion ?? '' }, spec: next };
+      return this.wrote(await this.send('update', () => this.api.replace(namespacedPath(LEASES, namespace, name), body)));
     } catch (error) {
       const problem = toClusterError(error, this.request('update'), this.options.connection);
       this.options.onWriteError(problem.kind);
@@ -143,7 +143,7 @@ export class LeaderElector {
     }
   }
 
-  private wrote(lease: V1Lease): Attempt {
+  private wrote(lease: Lease): Attempt {
     this.written = lease;
     this.observe(lease.spec ?? {});
     this.options.failures.succeeded('leader election');
@@ -151,21 +151,21 @@ export class LeaderElector {
   }
 
   /** Remembers when the record last changed, by this replica's clock, as client-go does. */
-  private observe(spec: V1LeaseSpec): void {
+  private observe(spec: LeaseSpec): void {
     const record = JSON.stringify([spec.holderIdentity, spec.leaseDurationSeconds, spec.acquireTime, spec.renewTime, spec.leaseTransitions]);
     if (this.observed?.record !== record) this.observed = { record, at: performance.now() };
   }
 
   /** client-go's release: no holder, a one-second duration, so that any candidate takes it at once. */
-  private async release(lease: V1Lease): Promise<void> {
+  private async release(lease: Lease): Promise<void> {
     const { namespace, name } = this.options;
-    const now = new V1MicroTime(Date.now());
-    const body: V1Lease = {
+    const now = microTime(new Date());
+    const body: Lease = {
       metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion ?? '' },
       spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 },
     };
     try {
-      await this.send('update', () => this.api.replaceNamespacedLease({ name, namespace, body }));
+      await this.send('update', () => this.api.replace(namespacedPath(LEASES, namespace, name), body));
     } catch (error) {
       // The others take the lease over when it expires instead.
       const problem = toClusterError(error, this.request('update'), this.options.connection);
@@ -174,10 +174,10 @@ export class LeaderElector {
     }
   }
 
-  private async readLease(): Promise<V1Lease | undefined> {
+  private async readLease(): Promise<Lease | undefined> {
     const { name, namespace } = this.options;
     try {
-      return await this.api.readNamespacedLease({ name, namespace });
+      return (await this.api.get(namespacedPath(LEASES, namespace, name))) as Lease;
     } catch (error) {
       if (isMissingObject(error)) return undefined;
       throw toClusterError(error, this.request('get'), this.options.connection);
@@ -185,9 +185,9 @@ export class LeaderElector {
   }
 
   /** Sends a write; its failure comes back explained, for the verb it was. */
-  private async send<T>(verb: ClusterRequest['verb'], write: () => Promise<T>): Promise<T> {
+  private async send(verb: ClusterRequest['verb'], write: () => Promise<unknown>): Promise<Lease> {
     try {
-      return await write();
+      return (await write()) as Lease;
     } catch (error) {
       throw toClusterError(error, this.request(verb), this.options.connection);
     }
@@ -196,4 +196,24 @@ export class LeaderElector {
   private request(verb: ClusterRequest['verb']): ClusterRequest {
     return { verb, resource: LEASES, namespace: this.options.namespace };
   }
+}
+
+/** A coordination.k8s.io/v1 Lease, as far as the election reads and writes it. */
+interface Lease {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+  readonly spec?: LeaseSpec;
+}
+
+interface LeaseSpec {
+  readonly holderIdentity?: string;
+  readonly leaseDurationSeconds?: number;
+  /** metav1.MicroTime: RFC 3339 with six fractional digits. */
+  readonly acquireTime?: string;
+  readonly renewTime?: string;
+  readonly leaseTransitions?: number;
+}
+
+/** metav1.MicroTime as the API server parses it: RFC 3339 with exactly six fractional digits (client-node's V1MicroTime writes the same). */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
