@@ -6,6 +6,7 @@ import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { kubeConfigAuth } from './client-node-auth.js';
+import { ClusterError } from './cluster-error.js';
 import type { RequestAuth } from './request-auth.js';
 
 /**
@@ -49,17 +50,7 @@ export function namespacedPath(resource: ApiResource, namespace: string, name?: 
   return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
 }
 
-/** A failed cluster request, already explained in one line; never carries a stack trace to the user. */
-export class ClusterError extends Error {
-  override readonly name = 'ClusterError';
-
-  constructor(
-    readonly kind: ClusterErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ClusterError };
 
 /** A KubeConfig with its current context chosen, and how to speak of it in messages. */
 export interface ClusterConnection {
