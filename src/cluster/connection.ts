@@ -1,17 +1,14 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import type { V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 import { ApiClient, ApiError } from './api-client.js';
-import { kubeConfigAuth } from './client-node-auth.js';
 import { ClusterError } from './cluster-error.js';
-import type { RequestAuth } from './request-auth.js';
+import type { ClusterConnection } from './kubeconfig.js';
 
 /**
- * The Kubernetes-facing half of the audit: where the credentials come from, how a collection is
- * listed page by page, and what a failed request means in one line a person can act on. Kept
+ * The Kubernetes-facing half of the audit: the resources it reads and writes, how a collection is
+ * listed page by page, and what a failed request means in one line a person can act on (where the
+ * credentials come from is kubeconfig.ts). Kept
  * apart from the command so that a continuous audit in the server can connect and explain its
  * failures the same way.
  */
@@ -52,121 +49,7 @@ export function namespacedPath(resource: ApiResource, namespace: string, name?: 
 
 export { ClusterError };
 
-/** A KubeConfig with its current context chosen, and how to speak of it in messages. */
-export interface ClusterConnection {
-  readonly config: KubeConfig;
-  /** How each request authenticates, and which connection pool it shares. */
-  readonly auth: RequestAuth;
-  /** The API server URL of the current context. */
-  readonly server: string;
-  /** Whose credentials the requests carry, e.g. `user "alice" of context "prod"`. */
-  readonly credentials: string;
-}
-
-export interface ConnectOptions {
-  /** `--kubeconfig`: wins over everything else. */
-  readonly kubeconfig?: string;
-  /** `--context`: a context of the kubeconfig instead of its current-context. */
-  readonly context?: string;
-  /**
-   * Read for KUBECONFIG, HOME and whether this runs in a pod. client-node then takes the pod's
-   * KUBERNETES_SERVICE_HOST and _PORT from process.env itself.
-   */
-  readonly env: NodeJS.ProcessEnv;
-  /** Where the pod's service account files are mounted under; the filesystem root but in tests. */
-  readonly serviceAccountRoot?: string;
-}
-
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-/**
- * Finds the credentials the way controller-runtime does: `--kubeconfig`, then KUBECONFIG (several
- * files merged as kubectl merges them), then the pod's service account when running in a pod,
- * then `~/.kube/config`. `--context` asks for a kubeconfig, so it skips the service account.
- */
-export function connect(options: ConnectOptions): ClusterConnection {
-  const config = new KubeConfig();
-  const root = options.serviceAccountRoot ?? '';
-  const tokenFile = `${root}${SERVICE_ACCOUNT_DIR}/token`;
-  const inPod = Boolean(options.env.KUBERNETES_SERVICE_HOST && options.env.KUBERNETES_SERVICE_PORT) && existsSync(tokenFile);
-
-  if (options.kubeconfig) {
-    if (!existsSync(options.kubeconfig)) {
-      throw new ClusterError('config', `no kubeconfig at ${options.kubeconfig} (given with --kubeconfig): no such file`);
-    }
-    return useContext(config, loadKubeconfigFiles(config, [options.kubeconfig]), options.context);
-  }
-  const fromEnv = (options.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
-  if (fromEnv.length > 0) {
-    const present = fromEnv.filter((file) => existsSync(file));
-    if (present.length === 0) {
-      throw new ClusterError(
-        'config',
-        `no kubeconfig found: the KUBECONFIG environment variable names ${fromEnv.join(delimiter)}, and no such file exists; point KUBECONFIG or --kubeconfig FILE at one`,
-      );
-    }
-    return useContext(config, loadKubeconfigFiles(config, present), options.context);
-  }
-  if (inPod && !options.context) {
-    config.loadFromCluster(root);
-    return { config, auth: kubeConfigAuth(config), server: currentServer(config, 'the in-cluster configuration'), credentials: `the pod's service account token (${tokenFile})` };
-  }
-  const home = options.env.HOME || options.env.USERPROFILE || homedir();
-  const defaultFile = join(home, '.kube', 'config');
-  if (!existsSync(defaultFile)) {
-    throw new ClusterError(
-      'config',
-      `no kubeconfig found: looked for ${defaultFile}${inPod ? '' : ` and for a pod service account token at ${tokenFile}`}; point at one with --kubeconfig FILE or the KUBECONFIG environment variable`,
-    );
-  }
-  return useContext(config, loadKubeconfigFiles(config, [defaultFile]), options.context);
-}
-
-/** Loads and merges kubeconfig files with kubectl's rule: the first file to set a name, or the current context, wins. */
-function loadKubeconfigFiles(config: KubeConfig, files: readonly string[]): string {
-  const source = files.join(delimiter);
-  for (const file of files) {
-    const next = new KubeConfig();
-    try {
-      next.loadFromFile(file);
-    } catch (error) {
-      throw new ClusterError('config', `cannot load the kubeconfig ${file}: ${firstLine(error)}`);
-    }
-    config.loadFromOptions({
-      clusters: mergeByName(config.clusters, next.clusters),
-      users: mergeByName(config.users, next.users),
-      contexts: mergeByName(config.contexts, next.contexts),
-      currentContext: config.currentContext || next.currentContext,
-    });
-  }
-  return source;
-}
-
-function mergeByName<T extends { readonly name: string }>(first: readonly T[] | undefined, later: readonly T[] | undefined): T[] {
-  const taken = new Set((first ?? []).map((entry) => entry.name));
-  return [...(first ?? []), ...(later ?? []).filter((entry) => !taken.has(entry.name))];
-}
-
-function useContext(config: KubeConfig, source: string, context: string | undefined): ClusterConnection {
-  const contexts = (config.contexts ?? []).map((entry) => entry.name);
-  const known = contexts.length > 0 ? ` (its contexts: ${contexts.join(', ')})` : ' (it has no contexts)';
-  if (context !== undefined) {
-    if (!config.getContextObject(context)) throw new ClusterError('config', `the kubeconfig ${source} has no context "${context}"${known}`);
-    config.setCurrentContext(context);
-  }
-  const current = config.getCurrentContext();
-  if (!current) throw new ClusterError('config', `the kubeconfig ${source} sets no current-context: choose one with --context NAME${known}`);
-  if (!config.getContextObject(current)) throw new ClusterError('config', `the kubeconfig ${source} has no context "${current}"${known}`);
-  const server = currentServer(config, `context "${current}" of the kubeconfig ${source}`);
-  const user = config.getCurrentUser();
-  return { config, auth: kubeConfigAuth(config), server, credentials: user ? `user "${user.name}" of context "${current}"` : `context "${current}" (which names no user)` };
-}
-
-function currentServer(config: KubeConfig, where: string): string {
-  const server = config.getCurrentCluster()?.server;
-  if (!server) throw new ClusterError('config', `${where} names no cluster with a server URL`);
-  return server;
-}
+export { connect, type ClusterConnection, type ConnectOptions } from './kubeconfig.js';
 
 /** A request, as the messages of a failure need it. */
 export interface ClusterRequest {

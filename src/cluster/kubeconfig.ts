@@ -6,7 +6,6 @@ import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { kubeConfigAuth } from './client-node-auth.js';
 import { ClusterError } from './cluster-error.js';
-import type { ClusterConnection, ConnectOptions } from './connection.js';
 import type { RequestAuth, ResolvedRequest, TlsSettings } from './request-auth.js';
 
 /**
@@ -18,8 +17,26 @@ import type { RequestAuth, ResolvedRequest, TlsSettings } from './request-auth.j
  * first request.
  */
 
-/** A connection as `connect` makes it, without client-node's KubeConfig. */
-export type KubeconfigConnection = Omit<ClusterConnection, 'config'>;
+/** The API server of the chosen context, how requests to it authenticate, and how to speak of it in messages. */
+export interface ClusterConnection {
+  /** The API server URL of the current context. */
+  readonly server: string;
+  /** Whose credentials the requests carry, e.g. `user "alice" of context "prod"`. */
+  readonly credentials: string;
+  /** How each request authenticates, and which connection pool it shares. */
+  readonly auth: RequestAuth;
+}
+
+export interface ConnectOptions {
+  /** `--kubeconfig`: wins over everything else. */
+  readonly kubeconfig?: string;
+  /** `--context`: a context of the kubeconfig instead of its current-context. */
+  readonly context?: string;
+  /** Read for KUBECONFIG, HOME, and KUBERNETES_SERVICE_HOST and _PORT (whether this runs in a pod). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where the pod's service account files are mounted under; the filesystem root but in tests. */
+  readonly serviceAccountRoot?: string;
+}
 
 /** A cluster of a kubeconfig, its file paths made absolute. */
 interface KubeconfigCluster {
@@ -72,7 +89,7 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
  * then `~/.kube/config`. `--context` asks for a kubeconfig, so it skips the service account.
  * `now` is the clock of token file re-reads.
  */
-export function loadConnection(options: ConnectOptions, now: () => number = Date.now): KubeconfigConnection {
+export function connect(options: ConnectOptions, now: () => number = Date.now): ClusterConnection {
   const root = options.serviceAccountRoot ?? '';
   const tokenFile = `${root}${SERVICE_ACCOUNT_DIR}/token`;
   const { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port } = options.env;
@@ -232,7 +249,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 }
 
 /** The connection of `context`, or of the current context, with connect's messages for what is missing. */
-function useContext(kubeconfig: Kubeconfig, source: string, context: string | undefined, now: () => number): KubeconfigConnection {
+function useContext(kubeconfig: Kubeconfig, source: string, context: string | undefined, now: () => number): ClusterConnection {
   const names = kubeconfig.contexts.map((entry) => entry.name);
   const known = names.length > 0 ? ` (its contexts: ${names.join(', ')})` : ' (it has no contexts)';
   const find = (name: string): KubeconfigContext | undefined => kubeconfig.contexts.find((entry) => entry.name === name);

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../src/cluster/api-client.js';
 import {
@@ -55,94 +55,6 @@ async function clusterError(promise: Promise<unknown>): Promise<ClusterError> {
   expect(error).toBeInstanceOf(ClusterError);
   return error as ClusterError;
 }
-
-describe('connect', () => {
-  it('takes --kubeconfig over KUBECONFIG, and KUBECONFIG over ~/.kube/config', () => {
-    const dir = emptyDir();
-    const flag = writeKubeconfig(dir, 'https://flag.example.com', 'flag.yaml', 'flag');
-    const env = writeKubeconfig(dir, 'https://env.example.com', 'env.yaml', 'env');
-    mkdirSync(join(dir, '.kube'));
-    writeKubeconfig(join(dir, '.kube'), 'https://home.example.com', 'config', 'home');
-    expect(connect({ kubeconfig: flag, env: { KUBECONFIG: env, HOME: dir } }).server).toBe('https://flag.example.com');
-    expect(connect({ env: { KUBECONFIG: env, HOME: dir } }).server).toBe('https://env.example.com');
-    expect(connect({ env: { HOME: dir } })).toMatchObject({ server: 'https://home.example.com', credentials: 'user "home-user" of context "home"' });
-  });
-
-  it('merges the files of KUBECONFIG as kubectl does: missing files passed over, the first to set a name or the current context wins', () => {
-    const dir = emptyDir();
-    const first = join(dir, 'first.yaml');
-    writeFileSync(first, 'apiVersion: v1\nkind: Config\nclusters: [{name: shared, cluster: {server: "https://first.example.com"}}]\n');
-    // The second file defines `shared` again, pointing elsewhere, and sets the current context.
-    const second = join(dir, 'second.yaml');
-    writeFileSync(
-      second,
-      'apiVersion: v1\nkind: Config\nclusters: [{name: shared, cluster: {server: "https://second.example.com"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: second, context: {cluster: shared, user: u}}]\ncurrent-context: second\n',
-    );
-    const third = writeKubeconfig(dir, 'https://third.example.com', 'third.yaml', 'third');
-    const connection = connect({ env: { KUBECONFIG: [join(dir, 'missing.yaml'), first, second, third].join(delimiter) } });
-    expect(connection.server).toBe('https://first.example.com');
-    expect(connection.config.getCurrentContext()).toBe('second');
-    expect(connection.config.getContextObject('third')).not.toBeNull();
-  });
-
-  it('chooses a context with --context, and names the contexts there are when it does not exist', () => {
-    const dir = emptyDir();
-    const file = writeKubeconfig(dir, 'https://a.example.com', 'kubeconfig', 'a');
-    expect(connect({ kubeconfig: file, context: 'a', env: {} }).server).toBe('https://a.example.com');
-    expect(() => connect({ kubeconfig: file, context: 'b', env: {} })).toThrow(`the kubeconfig ${file} has no context "b" (its contexts: a)`);
-  });
-
-  it('says which file sets no current-context', () => {
-    const file = join(emptyDir(), 'kubeconfig');
-    writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://c.example.com"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\n');
-    expect(() => connect({ kubeconfig: file, env: {} })).toThrow(`the kubeconfig ${file} sets no current-context: choose one with --context NAME (its contexts: c)`);
-  });
-
-  it('says where it looked when there is no kubeconfig, and how to point at one', () => {
-    const dir = emptyDir();
-    expect(() => connect({ kubeconfig: join(dir, 'nope'), env: {} })).toThrow(`no kubeconfig at ${join(dir, 'nope')} (given with --kubeconfig): no such file`);
-    expect(() => connect({ env: { KUBECONFIG: join(dir, 'nope') } })).toThrow(
-      `no kubeconfig found: the KUBECONFIG environment variable names ${join(dir, 'nope')}, and no such file exists; point KUBECONFIG or --kubeconfig FILE at one`,
-    );
-    expect(() => connect({ env: { HOME: dir }, serviceAccountRoot: dir })).toThrow(
-      `no kubeconfig found: looked for ${join(dir, '.kube', 'config')} and for a pod service account token at ${dir}/var/run/secrets/kubernetes.io/serviceaccount/token; point at one with --kubeconfig FILE or the KUBECONFIG environment variable`,
-    );
-  });
-
-  it('reports a kubeconfig that is not YAML as a config error naming the file', () => {
-    const file = join(emptyDir(), 'kubeconfig');
-    writeFileSync(file, 'clusters: [oops\n');
-    const error = (() => {
-      try {
-        connect({ kubeconfig: file, env: {} });
-      } catch (thrown) {
-        return thrown;
-      }
-    })();
-    expect(error).toBeInstanceOf(ClusterError);
-    expect((error as ClusterError).kind).toBe('config');
-    expect((error as ClusterError).message).toMatch(new RegExp(`^cannot load the kubeconfig ${file}: `));
-  });
-
-  it('uses the pod service account in a pod, but not when a kubeconfig is named or --context asks for one', () => {
-    const root = emptyDir();
-    const accountDir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
-    mkdirSync(accountDir, { recursive: true });
-    writeFileSync(join(accountDir, 'token'), 'pod-token');
-    writeFileSync(join(accountDir, 'namespace'), 'muster');
-    // client-node reads the service host from the process environment itself.
-    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.96.0.1');
-    vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
-    const inPod = connect({ env: process.env, serviceAccountRoot: root });
-    expect(inPod.server).toBe('https://10.96.0.1:443');
-    expect(inPod.credentials).toBe(`the pod's service account token (${accountDir}/token)`);
-    expect(inPod.config.getCurrentCluster()?.caFile).toBe(join(accountDir, 'ca.crt'));
-
-    const kubeconfig = writeKubeconfig(root, 'https://outside.example.com');
-    expect(connect({ env: { ...process.env, KUBECONFIG: kubeconfig }, serviceAccountRoot: root }).server).toBe('https://outside.example.com');
-    expect(() => connect({ env: { ...process.env, HOME: root }, context: 'x', serviceAccountRoot: root })).toThrow(/^no kubeconfig found: looked for .*\/\.kube\/config; point at one/);
-  });
-});
 
 describe('connections', () => {
   it('are kept alive and shared by every request of a connection, as client-go shares one transport', async () => {
