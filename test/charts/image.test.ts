@@ -2,6 +2,7 @@
  * The container image, checked by reading the Dockerfile: there is no Docker engine on the
  * machines this suite runs on, so the image is never built here.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadValues, readText, type Tree } from './chart-files.js';
 
@@ -72,6 +73,15 @@ describe('Dockerfile', () => {
     expect(command).toEqual(['serve']);
     // The chart's preStop hook runs the same node binary.
     expect((loadValues().server as Tree).nodeBinary).toBe(entrypoint[0]);
+  });
+
+  it("starts node with flags node accepts: a V8 flag it no longer knows would stop the pod at start ('bad option')", () => {
+    const entrypoint = JSON.parse(lines(runtime, 'ENTRYPOINT').at(-1)!.slice('ENTRYPOINT'.length)) as string[];
+    const flags = entrypoint.slice(1, -1);
+    expect(flags).toContain('--heap-growing-percent=25');
+    const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('sets production mode, the certificate folder, the port and OCI labels', () => {
