@@ -78,7 +78,7 @@ describe('Dockerfile', () => {
   it("starts node with flags node accepts: a V8 flag it no longer knows would stop the pod at start ('bad option')", () => {
     const entrypoint = JSON.parse(lines(runtime, 'ENTRYPOINT').at(-1)!.slice('ENTRYPOINT'.length)) as string[];
     const flags = entrypoint.slice(1, -1);
-    expect(flags).toContain('--heap-growing-percent=25');
+    expect(flags).toContain('--heap-growing-percent=50');
     const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
