@@ -143,7 +143,7 @@ export type Query = Readonly<Record<string, string | number | boolean | undefine
 export type WatchEnd = { readonly reason: 'closed' | 'silent' } | { readonly error: unknown };
 
 /** A watch that has sent nothing for this long, not even a bookmark, is ended and started again (client-node's Watch: 30 s). */
-export const WATCH_SILENCE_MS = 30_000;
+const WATCH_SILENCE_MS = 30_000;
 
 /** client-go's and client-node's TCP keep-alive probe interval. */
 const KEEP_ALIVE_MS = 30_000;

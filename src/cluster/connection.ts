@@ -2,7 +2,7 @@ import type { V1Namespace } from '@kubernetes/client-node';
 import { MCPSERVER_RESOURCE } from '../engine/index.js';
 import type { ClusterErrorKind } from '../telemetry/vocabulary.js';
 import { ApiClient, ApiError } from './api-client.js';
-import { ClusterError } from './cluster-error.js';
+import { ClusterError, firstLine } from './cluster-error.js';
 import type { ClusterConnection } from './kubeconfig.js';
 
 /**
@@ -172,9 +172,6 @@ function describeNetworkError(cause: Error): string {
   return `${code} (${message})`;
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
 
 /** A listed collection. `resourceVersion` is where a watch picks up after the list. */
 export interface Listed<T> {

@@ -4,8 +4,9 @@ import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { isPlainObject } from '../engine/schema.js';
 import { kubeConfigAuth } from './client-node-auth.js';
-import { ClusterError } from './cluster-error.js';
+import { ClusterError, firstLine } from './cluster-error.js';
 import type { RequestAuth, ResolvedRequest, TlsSettings } from './request-auth.js';
 
 /**
@@ -165,7 +166,7 @@ function parseKubeconfig(content: string, folder: string): Kubeconfig {
   // The first document, as kubectl reads it; an empty file is an empty kubeconfig.
   const [document] = loadAll(content);
   if (document === undefined || document === null) return { clusters: [], users: [], contexts: [] };
-  if (!isRecord(document)) throw new Error('it is not a kubeconfig: a YAML mapping of clusters, users and contexts');
+  if (!isPlainObject(document)) throw new Error('it is not a kubeconfig: a YAML mapping of clusters, users and contexts');
   const path = (value: unknown): string | undefined => {
     const file = stringOf(value);
     return file === undefined ? undefined : resolvePath(folder, file);
@@ -185,8 +186,8 @@ function parseKubeconfig(content: string, folder: string): Kubeconfig {
   });
   const users = list(document.users).map((entry, index): KubeconfigUser => {
     const name = requireText(entry.name, `users[${index}].name`);
-    const user = isRecord(entry.user) ? entry.user : {};
-    const exec = isRecord(user.exec) ? user.exec : undefined;
+    const user = isPlainObject(entry.user) ? entry.user : {};
+    const exec = isPlainObject(user.exec) ? user.exec : undefined;
     const command = stringOf(exec?.command);
     return {
       name,
@@ -201,7 +202,7 @@ function parseKubeconfig(content: string, folder: string): Kubeconfig {
       ...optional('impersonate', stringOf(user.as)),
       // kubectl resolves an exec command that is a path, not one looked up in PATH.
       ...optional('exec', exec && command?.includes('/') ? { ...exec, command: resolvePath(folder, command) } : exec),
-      ...optional('authProvider', isRecord(user['auth-provider']) ? user['auth-provider'] : undefined),
+      ...optional('authProvider', isPlainObject(user['auth-provider']) ? user['auth-provider'] : undefined),
     };
   });
   const contexts = list(document.contexts).map((entry, index): KubeconfigContext => {
@@ -218,13 +219,9 @@ function parseKubeconfig(content: string, folder: string): Kubeconfig {
   return { clusters, users, contexts, ...optional('currentContext', currentContext) };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The entries of a list, each a mapping (a missing list is an empty one, as kubectl reads it). */
 function list(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.map((entry: unknown) => (isRecord(entry) ? entry : {})) : [];
+  return Array.isArray(value) ? value.map((entry: unknown) => (isPlainObject(entry) ? entry : {})) : [];
 }
 
 /** A string field's value; absent when empty or not a string. */
@@ -239,7 +236,7 @@ function requireText(value: unknown, where: string): string {
 }
 
 function requireRecord(value: unknown, where: string): Record<string, unknown> {
-  if (!isRecord(value)) throw new Error(`${where} is missing`);
+  if (!isPlainObject(value)) throw new Error(`${where} is missing`);
   return value;
 }
 
@@ -406,6 +403,3 @@ async function loadClientNodeAuth(kubeconfig: Kubeconfig, currentContext: string
   return kubeConfigAuth(config);
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
