@@ -6,6 +6,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from '../cluster/backoff.js';
 import type { ClusterConnection } from '../cluster/connection.js';
 import { FailureLog } from '../cluster/failure-log.js';
 import { FleetCache, watchReports, type WatchReports } from '../cluster/fleet-cache.js';
+import type { Replicate } from '../cluster/cache-change.js';
 import type { ChangeType } from '../cluster/informer.js';
 import { DEFAULT_LEASE_TIMING, LeaderElector, type LeaseTiming } from '../cluster/leader-election.js';
 import { NamespaceLabels } from '../cluster/namespace-labels.js';
@@ -52,6 +53,8 @@ export interface ContinuousAuditOptions {
   readonly timing?: AuditTiming;
   /** The client-side limit on the audit's writes; DEFAULT_WRITE_LIMIT when absent. */
   readonly writeLimit?: RateLimit;
+  /** Also tell every change to the cluster cache to a replica (admission's, in the main thread). */
+  readonly replicate?: Replicate;
 }
 
 /** One MCPServer as last judged: what its event and its report say. */
@@ -144,7 +147,13 @@ export class ContinuousAudit {
     const mayWrite = (): boolean => this.mayWrite();
     this.cluster = {
       connection,
-      cache: new FleetCache({ connection, backoff: this.timing.backoff, secrets: this.options.watchSecrets ?? false, reports: this.watchReports }),
+      cache: new FleetCache({
+        connection,
+        backoff: this.timing.backoff,
+        secrets: this.options.watchSecrets ?? false,
+        reports: this.watchReports,
+        replicate: this.options.replicate,
+      }),
       reports: new ReportQueue({
         connection,
         limiter: this.limiter,
@@ -201,7 +210,7 @@ export class ContinuousAudit {
   private watchNamespaceLabelsIfNeeded(): void {
     const needed = policyNeedsNamespaceLabels(this.options.policy());
     if (needed && !this.namespaceLabels && this.cluster) {
-      const labels = new NamespaceLabels(this.cluster.connection, this.timing.backoff);
+      const labels = new NamespaceLabels(this.cluster.connection, this.timing.backoff, this.options.replicate);
       this.namespaceLabels = labels;
       labels.start({
         ...this.watchReports('namespaces'),

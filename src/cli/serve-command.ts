@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CertificateError, ensureDevCertificates } from '../server/certificates.js';
 import { LOG_LEVELS, createLogger, type LogLevel, type Logger } from '../telemetry/logger.js';
-import type { ClusterConnection } from '../cluster/connection.js';
+import type { ConnectOptions } from '../cluster/connection.js';
 import { DEFAULT_WRITE_LIMIT, type RateLimit } from '../cluster/rate-limiter.js';
 import { startWebhookServer, type CompanionFactory, type RunningWebhookServer } from '../server/webhook-server.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
@@ -235,34 +235,32 @@ export async function runServe(args: string[], io: CliIO): Promise<number> {
  * the pod's name (POD_NAME), else this host and process.
  */
 async function continuousAudit(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
-  const [connect, { ContinuousAudit }] = await Promise.all([clusterConnection(config, env), import('../audit/continuous-audit.js')]);
+  const { AuditThread } = await import('../audit/audit-thread.js');
   const podNamespace = await readFile(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').then(
     (text) => text.trim() || undefined,
     () => undefined,
   );
   const settings = {
-    connect,
+    connect: connectOptions(config, env),
     identity: env.POD_NAME || `${hostname()}_${process.pid}`,
     leaseNamespace: config.auditNamespace ?? podNamespace ?? 'default',
     watchSecrets: config.watchSecrets,
     writeLimit: config.auditWriteLimit,
   };
-  return (shared) => new ContinuousAudit({ ...settings, ...shared });
+  return (shared) => new AuditThread({ ...settings, ...shared });
 }
 
 /** The fleet view alone (--fleet without --audit): the watch, without the audit's judging and writes. */
 async function watchedFleet(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<CompanionFactory> {
-  const [connect, { WatchedFleet }] = await Promise.all([clusterConnection(config, env), import('../cluster/watched-fleet.js')]);
-  return ({ metrics, logger }) => new WatchedFleet({ connect, watchSecrets: config.watchSecrets, metrics, logger });
+  // Loaded here, not at the top: only the fleet view and the audit need the cluster layer.
+  const [{ connect }, { WatchedFleet }] = await Promise.all([import('../cluster/connection.js'), import('../cluster/watched-fleet.js')]);
+  const options = connectOptions(config, env);
+  return ({ metrics, logger }) => new WatchedFleet({ connect: () => connect(options), watchSecrets: config.watchSecrets, metrics, logger });
 }
 
-/**
- * How the audit and the fleet view find their credentials. Loaded here, not at the top: only they
- * need the Kubernetes client (half a second at start-up).
- */
-async function clusterConnection(config: ServeConfiguration, env: NodeJS.ProcessEnv): Promise<() => ClusterConnection> {
-  const { connect } = await import('../cluster/connection.js');
-  return () => connect({ env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) });
+/** How the audit and the fleet view find their credentials. */
+function connectOptions(config: ServeConfiguration, env: NodeJS.ProcessEnv): ConnectOptions {
+  return { env, ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}) };
 }
 
 async function provideDevCertificates(config: ServeConfiguration, logger: Logger): Promise<void> {

@@ -4,6 +4,7 @@ import type { WatchedResource } from '../telemetry/vocabulary.js';
 import type { BackoffOptions } from './backoff.js';
 import { listMCPServers, listSecretsMetadata, MCPSERVERS, SECRETS, type ClusterConnection } from './connection.js';
 import type { FailureLog } from './failure-log.js';
+import type { Replicate } from './cache-change.js';
 import { Informer, type ChangeType, type InformerHandlers } from './informer.js';
 
 /** What a watch reports besides its data: restarts to the metrics, failures to the log. */
@@ -27,6 +28,8 @@ export interface FleetCacheOptions {
   /** Also keep which Secrets exist, from their metadata alone (the rule referenced-secret). */
   readonly secrets: boolean;
   readonly reports: WatchReports;
+  /** Also tell every change to a replica elsewhere (admission's, when the audit runs in a worker thread). */
+  readonly replicate?: Replicate;
 }
 
 /** Told of the MCPServers as they come: after each (re)list, then each change. */
@@ -69,6 +72,7 @@ export class FleetCache {
       synced: (items) => {
         const gone = this.replace(items);
         this.serversSynced = true;
+        this.options.replicate?.({ kind: 'mcpservers-synced' });
         listener?.synced(this.objects, gone);
       },
       changed: (type, item) => {
@@ -82,10 +86,13 @@ export class FleetCache {
         this.secretNames.clear();
         for (const key of keys) this.secretNames.add(String(key));
         this.secretsSynced = true;
+        this.options.replicate?.({ kind: 'secrets', keys: [...this.secretNames] });
       },
       changed: (type, key) => {
-        if (type === 'DELETED') this.secretNames.delete(String(key));
-        else this.secretNames.add(String(key));
+        const present = type !== 'DELETED';
+        if (present) this.secretNames.add(String(key));
+        else this.secretNames.delete(String(key));
+        this.options.replicate?.({ kind: 'secret', key: String(key), present });
       },
     });
     if (this.secretsInformer) this.objects.secrets = secretIndexOf(this.secretNames);
@@ -123,13 +130,13 @@ export class FleetCache {
       if (uid === undefined) continue;
       listed.add(uid);
       // An object the relist shows unchanged keeps its place and its view in the fleet.
-      if (resourceVersion === undefined || objectMetadata(this.objects.get(uid)).resourceVersion !== resourceVersion) this.objects.set(uid, item);
+      if (resourceVersion === undefined || objectMetadata(this.objects.get(uid)).resourceVersion !== resourceVersion) this.set(uid, item);
     }
     const gone: unknown[] = [];
     for (const uid of [...this.objects.ids()]) {
       if (listed.has(uid)) continue;
       gone.push(this.objects.get(uid));
-      this.objects.delete(uid);
+      this.delete(uid);
     }
     return gone;
   }
@@ -139,8 +146,18 @@ export class FleetCache {
     const uid = objectMetadata(item).uid;
     if (uid === undefined) return undefined;
     const previous = this.objects.get(uid);
-    if (type === 'DELETED') this.objects.delete(uid);
-    else this.objects.set(uid, item);
+    if (type === 'DELETED') this.delete(uid);
+    else this.set(uid, item);
     return previous;
+  }
+
+  private set(uid: string, object: unknown): void {
+    this.objects.set(uid, object);
+    this.options.replicate?.({ kind: 'mcpserver', uid, object });
+  }
+
+  private delete(uid: string): void {
+    this.objects.delete(uid);
+    this.options.replicate?.({ kind: 'mcpserver', uid, object: undefined });
   }
 }

@@ -2,6 +2,7 @@ import type { NamespaceInfo } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
 import type { BackoffOptions } from './backoff.js';
 import { listNamespaces, NAMESPACES, type ClusterConnection, type Labels } from './connection.js';
+import type { Replicate } from './cache-change.js';
 import { Informer, type InformerHandlers } from './informer.js';
 
 export interface NamespaceLabelHandlers extends Omit<InformerHandlers, 'synced' | 'changed'> {
@@ -19,7 +20,12 @@ export class NamespaceLabels {
   private readonly labels = new Map<string, Labels>();
   private readonly informer: Informer;
 
-  constructor(connection: ClusterConnection, backoff: BackoffOptions) {
+  /** `replicate`: also tell every change to a replica elsewhere (admission's, when the audit runs in a worker thread). */
+  constructor(
+    connection: ClusterConnection,
+    backoff: BackoffOptions,
+    private readonly replicate?: Replicate,
+  ) {
     this.informer = new Informer({ connection, resource: NAMESPACES, list: () => listNamespaces(connection), backoff });
   }
 
@@ -32,6 +38,7 @@ export class NamespaceLabels {
           const namespace = nameAndLabels(item);
           if (namespace) this.labels.set(namespace.name, namespace.labels);
         }
+        this.replicate?.({ kind: 'namespaces', labels: [...this.labels] });
         handlers.synced();
       },
       changed: (type, item) => {
@@ -40,20 +47,28 @@ export class NamespaceLabels {
         const before = JSON.stringify(this.labels.get(namespace.name));
         if (type === 'DELETED') this.labels.delete(namespace.name);
         else this.labels.set(namespace.name, namespace.labels);
-        if (JSON.stringify(this.labels.get(namespace.name)) !== before) handlers.changed(namespace.name);
+        if (JSON.stringify(this.labels.get(namespace.name)) === before) return;
+        this.replicate?.({ kind: 'namespace', name: namespace.name, labels: this.labels.get(namespace.name) });
+        handlers.changed(namespace.name);
       },
     });
   }
 
+  /** Stops watching; a replica forgets the labels too. */
   stop(): Promise<void> {
+    this.replicate?.({ kind: 'namespaces', labels: [] });
     return this.informer.stop();
   }
 
-  /** The namespace as the policy sees it: with its labels once they are known, else by its name alone. */
   info(name: string): NamespaceInfo {
-    const labels = this.labels.get(name);
-    return labels ? { name, labels } : { name };
+    return namespaceInfo(this.labels, name);
   }
+}
+
+/** The namespace as the policy sees it: with its labels once they are known, else by its name alone. */
+export function namespaceInfo(labels: ReadonlyMap<string, Labels>, name: string): NamespaceInfo {
+  const known = labels.get(name);
+  return known ? { name, labels: known } : { name };
 }
 
 function nameAndLabels(item: unknown): { name: string; labels: Labels } | undefined {

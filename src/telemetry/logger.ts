@@ -44,3 +44,13 @@ export function errorFieldsWithoutInput(error: unknown): { type: string; message
   const frames = stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
   return { type, message: message.replace(QUOTED, '"..."'), ...(frames ? { stack: frames } : {}) };
 }
+
+/**
+ * Writes lines that another logger of this process has already formatted where `logger` writes:
+ * the audit's worker thread logs its JSON lines through the main thread, so that the process has
+ * one destination, and at a terminal one readable format (pino-pretty reads JSON lines).
+ */
+export function writeFormattedLines(logger: Logger, lines: string): void {
+  const destination = (logger as unknown as Record<symbol, { write(text: string): unknown }>)[pino.symbols.streamSym];
+  destination?.write(lines);
+}

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { ACTIONS, INTERNAL_ERROR_RULE, RULE_IDS } from '../engine/index.js';
 import { AUDIT_TRIGGERS, CLUSTER_ERROR_KINDS, DRIFT_KINDS, OPERATIONS, RELOAD_RESULTS, RESTART_REASONS, WATCHED_RESOURCES, WRITTEN_RESOURCES } from './vocabulary.js';
 
@@ -9,6 +9,9 @@ export type Decision = (typeof DECISIONS)[number];
 export const VERDICT_DECISIONS = ['allowed', 'denied'] as const;
 
 const PREFIX = 'mcpserver_webhook_';
+
+/** A registry's metrics as data (`Registry.getMetricsAsJSON`), which can cross to another thread. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
  * The webhook's Prometheus metrics, in a registry of its own so that tests and a second server
@@ -109,8 +112,16 @@ export class WebhookMetrics {
     ['resource', 'error'],
   );
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
+  /** Other registries of this process (the audit's worker thread), added to the exposition. */
+  private readonly others: (() => Promise<MetricsSnapshot>)[] = [];
+
+  /**
+   * `processMetrics`: also the process's and this thread's own metrics (CPU, memory, event loop
+   * lag), as prom-client's default metrics. A worker thread leaves them to the main thread, whose
+   * process metrics already count it.
+   */
+  constructor({ processMetrics = true }: { readonly processMetrics?: boolean } = {}) {
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
     // Every series exists from the start at zero, so rate() and alerts work before the first event.
     for (const operation of OPERATIONS) for (const decision of DECISIONS) this.requests.inc({ operation, decision }, 0);
     for (const rule of [...RULE_IDS, INTERNAL_ERROR_RULE]) {
@@ -129,8 +140,21 @@ export class WebhookMetrics {
     this.auditLeader.set(0);
   }
 
+  /**
+   * Adds the metrics of another registry of this process to the exposition. Series of the same
+   * name and labels are summed, as prom-client sums the workers of a cluster: each counts only its
+   * own events (the audit's writes in its worker, the reviews here).
+   */
+  include(source: () => Promise<MetricsSnapshot>): void {
+    this.others.push(source);
+  }
+
   async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (this.others.length === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const [own, ...others] = await Promise.all([this.registry.getMetricsAsJSON(), ...this.others.map((source) => source())]);
+    // prom-client drops process_start_time_seconds when it aggregates processes; these are threads of one.
+    const kept = own.map((metric) => (metric.aggregator === 'omit' ? { ...metric, aggregator: 'first' as const } : metric));
+    return { contentType: this.registry.contentType, body: await AggregatorRegistry.aggregate([kept, ...others]).metrics() };
   }
 
   private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {
