@@ -114,6 +114,8 @@ export class AuditThread {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return;
+    // While it releases the Lease, the thread keeps the process alive.
+    worker.ref();
     await new Promise<void>((resolve) => {
       this.stopped = resolve;
       worker.once('exit', () => resolve());

@@ -32,8 +32,9 @@ export const DEFAULT_AUDIT_TIMING: AuditTiming = { lease: DEFAULT_LEASE_TIMING, 
 export const LEASE_NAME = 'mcpserver-webhook-audit';
 
 /**
- * How long judging may hold the event loop before it lets admission in: reviews wait at most
- * about this long behind the audit, which judges thousands of objects on a first pass.
+ * How long judging may hold the event loop before it lets the rest in: the writes and the
+ * Lease's renewals, which a first pass over thousands of objects would otherwise hold up (and
+ * admission, where the audit shares its thread, as in tests; `serve` runs it in a worker thread).
  */
 const JUDGING_SLICE_MS = 2;
 
@@ -71,10 +72,11 @@ const NO_DENIALS: readonly Finding[] = [];
  * brings every change, and a policy reload or a change of namespace labels has every object
  * judged again. Every replica watches and judges (cheap, and it keeps the fleet view, the
  * namespace labels and the violation metrics current for admission); only the replica that holds
- * the Lease writes a PolicyReport per MCPServer and an Event per violation. Judging is done in
- * slices of a few milliseconds, so that admission never waits long behind a first pass over
- * thousands of objects; a change judges the object and only the others it can affect (its family,
- * its tool name space). Best effort: whatever fails is logged once and retried with backoff.
+ * the Lease writes a PolicyReport per MCPServer and an Event per violation. `serve --audit` runs it
+ * in a worker thread of its own (audit-thread.ts), so that admission never waits behind it. Judging
+ * is done in slices of a few milliseconds; a change judges the object and only the others it can
+ * affect (its family, its tool name space). Best effort: whatever fails is logged once and
+ * retried with backoff.
  */
 export class ContinuousAudit {
   private readonly timing: AuditTiming;
@@ -273,7 +275,7 @@ export class ContinuousAudit {
     this.judging ??= setImmediate(() => this.judgeSlice());
   }
 
-  /** Judges for a slice of time, then lets the event loop serve what waits (admission first). */
+  /** Judges for a slice of time, then lets the event loop serve what waits. */
   private judgeSlice(): void {
     this.judging = undefined;
     if (this.stopping.signal.aborted) return;
