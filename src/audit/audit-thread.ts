@@ -5,7 +5,7 @@ import type { MetricsSnapshot, WebhookMetrics } from '../telemetry/metrics.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../cluster/backoff.js';
 import type { CacheChange } from '../cluster/cache-change.js';
 import type { ConnectOptions } from '../cluster/connection.js';
-import { FleetReplica } from '../cluster/fleet-replica.js';
+import { FleetState } from '../cluster/fleet-state.js';
 import type { RateLimit } from '../cluster/rate-limiter.js';
 import type { AuditTiming } from './continuous-audit.js';
 
@@ -74,7 +74,8 @@ const METRICS_WAIT_MS = 2000;
  */
 export class AuditThread {
   private worker: Worker | undefined;
-  private replica: FleetReplica;
+  private replica: FleetState;
+  private readonly restartBackoff: BackoffOptions;
   private readonly restarts: Backoff;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -86,8 +87,9 @@ export class AuditThread {
   private stopped: (() => void) | undefined;
 
   constructor(private readonly options: AuditThreadOptions) {
-    this.replica = new FleetReplica({ secrets: options.watchSecrets });
-    this.restarts = new Backoff(options.restartBackoff ?? DEFAULT_BACKOFF);
+    this.replica = new FleetState({ secrets: options.watchSecrets });
+    this.restartBackoff = options.restartBackoff ?? DEFAULT_BACKOFF;
+    this.restarts = new Backoff(this.restartBackoff);
     options.metrics.include(() => this.workerMetrics());
   }
 
@@ -173,8 +175,8 @@ export class AuditThread {
     for (const answer of this.waitingForMetrics.values()) answer([]);
     if (this.stopping) return;
     // What it had seen is gone with it: no fleet until a new worker has listed the cluster again.
-    this.replica = new FleetReplica({ secrets: this.options.watchSecrets });
-    if (Date.now() - this.startedAt > (this.options.restartBackoff ?? DEFAULT_BACKOFF).maxMs) this.restarts.reset();
+    this.replica = new FleetState({ secrets: this.options.watchSecrets });
+    if (Date.now() - this.startedAt > this.restartBackoff.maxMs) this.restarts.reset();
     const waitMs = this.restarts.next();
     this.options.logger.error(
       { event: 'audit-worker-exit', exitCode: code, restartInSeconds: Math.round(waitMs / 100) / 10 },

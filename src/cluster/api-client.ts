@@ -18,8 +18,23 @@ import type { RequestAuth, ResolvedRequest } from './request-auth.js';
  * explains both.
  */
 export class ApiClient {
+  private readonly auth: RequestAuth;
+  private readonly target: { readonly secure: boolean; readonly protocol: string; readonly hostname: string; readonly port: string | number; readonly basePath: string };
+
   /** `server`: the API server's URL; `auth`: how requests to it authenticate (ClusterConnection has both). */
-  constructor(private readonly connection: { readonly server: string; readonly auth: RequestAuth }) {}
+  constructor(connection: { readonly server: string; readonly auth: RequestAuth }) {
+    this.auth = connection.auth;
+    const url = new URL(connection.server);
+    const secure = url.protocol === 'https:';
+    this.target = {
+      secure,
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port || (secure ? 443 : 80),
+      // A server URL with a path (`https://host/k8s/clusters/c-1`, as Rancher hands out) keeps it.
+      basePath: url.pathname.replace(/\/$/, ''),
+    };
+  }
 
   get(path: string, options: { readonly query?: Query; readonly accept?: string } = {}): Promise<unknown> {
     return this.send('GET', withQuery(path, options.query), { accept: options.accept });
@@ -94,22 +109,18 @@ export class ApiClient {
     path: string,
     options: { body?: string; contentType?: string; accept?: string; streaming?: boolean },
   ): Promise<{ response: IncomingMessage; request: ClientRequest }> {
-    const { server, auth } = this.connection;
-    const target = new URL(server);
-    // A server URL with a path (`https://host/k8s/clusters/c-1`, as Rancher hands out) keeps it.
-    const basePath = target.pathname.replace(/\/$/, '');
-    const resolved = await auth.resolve();
+    const { secure, protocol, hostname, port, basePath } = this.target;
+    const resolved = await this.auth.resolve();
     const headers: OutgoingHttpHeaders = { ...resolved.headers, accept: options.accept ?? 'application/json' };
     if (options.body !== undefined) Object.assign(headers, { 'content-type': options.contentType, 'content-length': Buffer.byteLength(options.body) });
-    const secure = target.protocol === 'https:';
     const request = (secure ? httpsRequest : httpRequest)({
       method,
-      protocol: target.protocol,
-      hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: target.port || (secure ? 443 : 80),
+      protocol,
+      hostname,
+      port,
       path: `${basePath}${path}`,
       headers,
-      agent: resolved.proxyAgent ?? poolFor(auth, resolved, secure),
+      agent: resolved.proxyAgent ?? poolFor(this.auth, resolved, secure),
       // A watch may rightly stay quiet for minutes between events: its own silence timer ends it.
       ...(options.streaming ? {} : { timeout: REQUEST_TIMEOUT_MS }),
     });

@@ -10,7 +10,6 @@ import type { RequestAuth, ResolvedRequest } from './request-auth.js';
  */
 export function kubeConfigAuth(config: KubeConfig): RequestAuth {
   return {
-    poolKey: JSON.stringify([config.getCurrentCluster()?.name ?? '', config.getCurrentUser()?.name ?? '']),
     async resolve(): Promise<ResolvedRequest> {
       const options: RequestOptions = { headers: {} };
       await config.applyToHTTPSOptions(options);

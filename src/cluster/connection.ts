@@ -37,14 +37,18 @@ export function resourceName(resource: ApiResource): string {
 
 /** The URL path of a collection, e.g. `/apis/muster.giantswarm.io/v1alpha1/mcpservers` or `/api/v1/namespaces`. */
 export function collectionPath(resource: ApiResource): string {
-  return resource.group ? `/apis/${resource.group}/${resource.version}/${resource.plural}` : `/api/${resource.version}/${resource.plural}`;
+  return `${groupVersionPath(resource)}/${resource.plural}`;
 }
 
 /** The URL path of a namespace's collection, or of one object in it when `name` is given. */
 export function namespacedPath(resource: ApiResource, namespace: string, name?: string): string {
-  const prefix = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
-  const collection = `${prefix}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
+  const collection = `${groupVersionPath(resource)}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
   return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
+}
+
+/** Where a group and version are served: the core group under /api, every other under /apis. */
+function groupVersionPath(resource: ApiResource): string {
+  return resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
 }
 
 export { ClusterError };
@@ -253,7 +257,7 @@ export function listMCPServers(connection: ClusterConnection, query: ListQuery =
 
 /** The metadata of every Secret in the cluster (PartialObjectMetadata), page by page; never their data. */
 export async function listSecretsMetadata<Kept = unknown>(connection: ClusterConnection, keep?: (secret: unknown) => Kept): Promise<Listed<Kept>> {
-  return (await listObjects(connection, SECRETS, { metadataOnly: true, ...(keep ? { keep } : {}) })) as Listed<Kept>;
+  return (await listObjects(connection, SECRETS, { metadataOnly: true, keep })) as Listed<Kept>;
 }
 
 /** Every namespace, or the one named. Needs `list namespaces` at the cluster scope. */

@@ -1,10 +1,11 @@
-import { Fleet, judgedFields, objectMetadata, secretIndexOf, secretKey } from '../engine/index.js';
+import { judgedFields, objectMetadata, secretKey, type Fleet } from '../engine/index.js';
 import type { WebhookMetrics } from '../telemetry/metrics.js';
 import type { WatchedResource } from '../telemetry/vocabulary.js';
 import type { BackoffOptions } from './backoff.js';
 import { listMCPServers, listSecretsMetadata, MCPSERVERS, SECRETS, type ClusterConnection } from './connection.js';
 import type { FailureLog } from './failure-log.js';
-import type { Replicate } from './cache-change.js';
+import type { CacheChange, Replicate } from './cache-change.js';
+import { FleetState } from './fleet-state.js';
 import { Informer, type ChangeType, type InformerHandlers } from './informer.js';
 
 /** What a watch reports besides its data: restarts to the metrics, failures to the log. */
@@ -52,11 +53,8 @@ export interface FleetListener {
 export class FleetCache {
   private readonly servers: Informer;
   private readonly secretsInformer: Informer | undefined;
-  /** By uid, as the API server last showed them. */
-  private readonly objects = new Fleet();
-  private readonly secretNames = new Set<string>();
-  private serversSynced = false;
-  private secretsSynced = false;
+  /** What the watches have shown, built from the same changes a replica of the cache applies. */
+  private readonly state: FleetState;
 
   constructor(private readonly options: FleetCacheOptions) {
     const { connection, backoff } = options;
@@ -64,6 +62,7 @@ export class FleetCache {
     this.secretsInformer = options.secrets
       ? new Informer({ connection, metadataOnly: true, resource: SECRETS, list: () => listSecretsMetadata(connection, secretKey), keep: secretKey, backoff })
       : undefined;
+    this.state = new FleetState({ secrets: options.secrets });
   }
 
   start(listener?: FleetListener): void {
@@ -71,9 +70,8 @@ export class FleetCache {
       ...this.options.reports('mcpservers'),
       synced: (items) => {
         const gone = this.replace(items);
-        this.serversSynced = true;
-        this.options.replicate?.({ kind: 'mcpservers-synced' });
-        listener?.synced(this.objects, gone);
+        this.tell({ kind: 'mcpservers-synced' });
+        listener?.synced(this.state.members, gone);
       },
       changed: (type, item) => {
         const previous = this.change(type, item);
@@ -82,20 +80,9 @@ export class FleetCache {
     });
     this.secretsInformer?.start({
       ...this.options.reports('secrets'),
-      synced: (keys) => {
-        this.secretNames.clear();
-        for (const key of keys) this.secretNames.add(String(key));
-        this.secretsSynced = true;
-        this.options.replicate?.({ kind: 'secrets', keys: [...this.secretNames] });
-      },
-      changed: (type, key) => {
-        const present = type !== 'DELETED';
-        if (present) this.secretNames.add(String(key));
-        else this.secretNames.delete(String(key));
-        this.options.replicate?.({ kind: 'secret', key: String(key), present });
-      },
+      synced: (keys) => this.tell({ kind: 'secrets', keys: keys.map(String) }),
+      changed: (type, key) => this.tell({ kind: 'secret', key: String(key), present: type !== 'DELETED' }),
     });
-    if (this.secretsInformer) this.objects.secrets = secretIndexOf(this.secretNames);
   }
 
   async stop(): Promise<void> {
@@ -103,23 +90,22 @@ export class FleetCache {
   }
 
   get synced(): boolean {
-    return this.serversSynced;
+    return this.state.mcpserversListed;
   }
 
   /** The MCPServer of this uid, as last seen (cut down to what the rules read). */
   get(uid: string): unknown {
-    return this.objects.get(uid);
+    return this.state.members.get(uid);
   }
 
   /** Every MCPServer as last seen, synced or not: for finding what a change affects. */
   get members(): Fleet {
-    return this.objects;
+    return this.state.members;
   }
 
   /** The fleet now, or undefined while a watch it needs has not delivered its first list. */
   fleet(): Fleet | undefined {
-    if (!this.serversSynced || (this.secretsInformer && !this.secretsSynced)) return undefined;
-    return this.objects;
+    return this.state.fleet();
   }
 
   /** Takes a (re)list; returns the objects that were deleted while the watch was down. */
@@ -130,13 +116,13 @@ export class FleetCache {
       if (uid === undefined) continue;
       listed.add(uid);
       // An object the relist shows unchanged keeps its place and its view in the fleet.
-      if (resourceVersion === undefined || objectMetadata(this.objects.get(uid)).resourceVersion !== resourceVersion) this.set(uid, item);
+      if (resourceVersion === undefined || objectMetadata(this.get(uid)).resourceVersion !== resourceVersion) this.tell({ kind: 'mcpserver', uid, object: item });
     }
     const gone: unknown[] = [];
-    for (const uid of [...this.objects.ids()]) {
+    for (const uid of [...this.state.members.ids()]) {
       if (listed.has(uid)) continue;
-      gone.push(this.objects.get(uid));
-      this.delete(uid);
+      gone.push(this.get(uid));
+      this.tell({ kind: 'mcpserver', uid, object: undefined });
     }
     return gone;
   }
@@ -145,19 +131,14 @@ export class FleetCache {
   private change(type: ChangeType, item: unknown): unknown {
     const uid = objectMetadata(item).uid;
     if (uid === undefined) return undefined;
-    const previous = this.objects.get(uid);
-    if (type === 'DELETED') this.delete(uid);
-    else this.set(uid, item);
+    const previous = this.get(uid);
+    this.tell({ kind: 'mcpserver', uid, object: type === 'DELETED' ? undefined : item });
     return previous;
   }
 
-  private set(uid: string, object: unknown): void {
-    this.objects.set(uid, object);
-    this.options.replicate?.({ kind: 'mcpserver', uid, object });
-  }
-
-  private delete(uid: string): void {
-    this.objects.delete(uid);
-    this.options.replicate?.({ kind: 'mcpserver', uid, object: undefined });
+  /** Applies a change here, and tells it to the replica, if any. */
+  private tell(change: CacheChange): void {
+    this.state.apply(change);
+    this.options.replicate?.(change);
   }
 }

@@ -24,7 +24,7 @@ export interface ClusterConnection {
   readonly server: string;
   /** Whose credentials the requests carry, e.g. `user "alice" of context "prod"`. */
   readonly credentials: string;
-  /** How each request authenticates, and which connection pool it shares. */
+  /** How each request authenticates; the requests of one connection share a connection pool. */
   readonly auth: RequestAuth;
 }
 
@@ -261,7 +261,7 @@ function useContext(kubeconfig: Kubeconfig, source: string, context: string | un
   const needsClientNode = Boolean(user?.exec || user?.authProvider || cluster.proxyUrl);
   return {
     server: cluster.server,
-    auth: needsClientNode ? clientNodeAuth(kubeconfig, current, cluster, user) : nativeAuth(cluster, user, now),
+    auth: needsClientNode ? clientNodeAuth(kubeconfig, current) : nativeAuth(cluster, user, now),
     credentials: user ? `user "${user.name}" of context "${current}"` : `context "${current}" (which names no user)`,
   };
 }
@@ -276,7 +276,6 @@ function nativeAuth(cluster: KubeconfigCluster, user: KubeconfigUser | undefined
   const bearer = user?.token !== undefined ? user.token : user?.tokenFile ? tokenFileReader(user.tokenFile, now) : undefined;
   const tls = readOnce(() => readTls(cluster, user));
   return {
-    poolKey: JSON.stringify([cluster.name, user?.name ?? '']),
     async resolve(): Promise<ResolvedRequest> {
       if (plainHttp) {
         throw new Error(`the server ${cluster.server} is plain HTTP, which is allowed only when the cluster ${cluster.name} sets insecure-skip-tls-verify: true`);
@@ -367,10 +366,9 @@ function tokenFileReader(file: string, now: () => number): () => Promise<string>
  * their caching and renewal), auth providers (OIDC, GCP, Azure) and proxies (HTTP and SOCKS). It is
  * imported on the first request, so only kubeconfigs that need it pay its ~50 MiB.
  */
-function clientNodeAuth(kubeconfig: Kubeconfig, currentContext: string, cluster: KubeconfigCluster, user: KubeconfigUser | undefined): RequestAuth {
+function clientNodeAuth(kubeconfig: Kubeconfig, currentContext: string): RequestAuth {
   let loading: Promise<RequestAuth> | undefined;
   return {
-    poolKey: JSON.stringify([cluster.name, user?.name ?? '']),
     async resolve(): Promise<ResolvedRequest> {
       loading ??= loadClientNodeAuth(kubeconfig, currentContext);
       return (await loading).resolve();

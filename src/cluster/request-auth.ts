@@ -21,12 +21,10 @@ export interface ResolvedRequest {
 }
 
 /**
- * How requests of one cluster and user authenticate. Rejects with an Error whose message says
- * what could not be produced (an exec plugin that failed, an unreadable token file), never a
- * credential.
+ * How requests of one cluster and user authenticate: one per connection, and requests that share
+ * it share one connection pool (api-client.ts). Rejects with an Error whose message says what
+ * could not be produced (an exec plugin that failed, an unreadable token file), never a credential.
  */
 export interface RequestAuth {
-  /** Names the cluster and user: requests with the same key share one connection pool. */
-  readonly poolKey: string;
   resolve(): Promise<ResolvedRequest>;
 }

@@ -149,9 +149,8 @@ describe('connect', () => {
 });
 
 describe('connect auth', () => {
-  it('sends the bearer token, with the cluster and user as the pool key', async () => {
+  it('sends the bearer token', async () => {
     const connection = connect({ kubeconfig: writeKubeconfig(emptyDir(), 'https://a.example.com'), env: {} });
-    expect(connection.auth.poolKey).toBe(JSON.stringify(['fake-cluster', 'fake-user']));
     expect(await connection.auth.resolve()).toEqual({ headers: { Authorization: `Bearer ${TOKEN}` }, tls: { rejectUnauthorized: false } });
   });
 
@@ -236,7 +235,6 @@ describe('connect auth', () => {
       kubeconfig: writeConfig(dir, 'server: "https://a.example.com"', 'exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plugin.mjs, interactiveMode: Never}'),
       env: {},
     });
-    expect(connection.auth.poolKey).toBe(JSON.stringify(['cl', 'u']));
     expect((await connection.auth.resolve()).headers).toEqual({ Authorization: 'Bearer from-exec' });
   });
   it('leaves a proxy to client-node, with the token file of the user', async () => {

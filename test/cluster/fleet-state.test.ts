@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheChange } from '../../src/cluster/cache-change.js';
 import { connect } from '../../src/cluster/connection.js';
 import { FleetCache } from '../../src/cluster/fleet-cache.js';
-import { FleetReplica } from '../../src/cluster/fleet-replica.js';
+import { FleetState } from '../../src/cluster/fleet-state.js';
 import { NamespaceLabels } from '../../src/cluster/namespace-labels.js';
 import type { Fleet } from '../../src/engine/index.js';
 import { fixtureCluster, until } from '../audit/audit-harness.js';
@@ -26,10 +26,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function replicated(cluster: FakeCluster): Promise<{ cache: FleetCache; labels: NamespaceLabels; replica: FleetReplica; changes: CacheChange[] }> {
+async function replicated(cluster: FakeCluster): Promise<{ cache: FleetCache; labels: NamespaceLabels; replica: FleetState; changes: CacheChange[] }> {
   server = await startFakeApiServer(cluster.answer);
   const connection = connect({ kubeconfig: server.kubeconfig, env: {} });
-  const replica = new FleetReplica({ secrets: true });
+  const replica = new FleetState({ secrets: true });
   const changes: CacheChange[] = [];
   const replicate = (change: CacheChange): void => {
     changes.push(change);
@@ -44,7 +44,7 @@ async function replicated(cluster: FakeCluster): Promise<{ cache: FleetCache; la
 /** Each member's id and object, for comparing two fleets. */
 const members = (fleet: Fleet | undefined): [string, unknown][] => [...(fleet?.ids() ?? [])].sort().map((id) => [id, fleet?.get(id)]);
 
-describe('FleetReplica', () => {
+describe('FleetState, as a replica of the cache', () => {
   it('has no fleet until the MCPServers and the Secrets are both listed, then the same one as the cache', async () => {
     const cluster = fixtureCluster();
     cluster.createSecret('prod/vendor-token');
