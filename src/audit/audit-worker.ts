@@ -3,7 +3,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Policy } from '../engine/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { WebhookMetrics } from '../telemetry/metrics.js';
-import type { CacheChange } from '../cluster/cache-change.js';
+import { encodeChanges, type CacheChange } from '../cluster/cache-change.js';
 import { connect } from '../cluster/connection.js';
 import type { AuditWorkerData, FromWorker, ToWorker } from './audit-thread.js';
 import { ContinuousAudit } from './continuous-audit.js';
@@ -43,7 +43,7 @@ function run(port: MessagePort, settings: AuditWorkerData): void {
     clearImmediate(flushing);
     flushing = undefined;
     if (changes.length === 0 || unacknowledged) return;
-    send({ kind: 'cache', changes: changes.splice(0, CHANGES_PER_MESSAGE) });
+    send({ kind: 'cache', changes: encodeChanges(changes.splice(0, CHANGES_PER_MESSAGE)) });
     unacknowledged = true;
   };
 

@@ -37,10 +37,17 @@ export interface ViolationEventsOptions {
 
 interface ObjectState {
   /** The denials now, as a fingerprint; '' when there are none. */
-  fingerprint: string;
+  readonly fingerprint: string;
   /** The events written for this object and their counts; undefined: written in an earlier term. */
   readonly counts: Map<string, number | undefined>;
 }
+
+/**
+ * Every object that has complied all along in this term shares this state: most of a fleet does,
+ * and a state with a map of its own each cost about 2.6 MB at 10,000 MCPServers. It is never
+ * written to: an object that violates gets a state of its own.
+ */
+const COMPLIES_ALL_ALONG: ObjectState = Object.freeze({ fingerprint: '', counts: new Map<string, number | undefined>() });
 
 /** The events remembered per object, oldest first dropped: enough for an object that flips back and forth. */
 const REMEMBERED_EVENTS_PER_OBJECT = 16;
@@ -74,7 +81,8 @@ export class ViolationEvents {
     const fingerprint = object.denials.length === 0 ? '' : fingerprintOf(object.denials);
     const state = this.states.get(object.uid);
     if (state?.fingerprint === fingerprint) return;
-    this.states.set(object.uid, { fingerprint, counts: state?.counts ?? new Map() });
+    const counts = state === undefined || state === COMPLIES_ALL_ALONG ? undefined : state.counts;
+    this.states.set(object.uid, fingerprint === '' && counts === undefined ? COMPLIES_ALL_ALONG : { fingerprint, counts: counts ?? new Map() });
     if (fingerprint !== '') this.track(this.emit(object, fingerprint, state === undefined));
   }
 
@@ -105,7 +113,8 @@ export class ViolationEvents {
   private async emit(object: JudgedObject, fingerprint: string, firstSighting: boolean): Promise<void> {
     if (!(await this.options.throttle()) || !this.options.mayWrite()) return;
     const state = this.states.get(object.uid);
-    if (!state) return;
+    // Forgotten, or complying since a new term began: there is no violation to write.
+    if (!state || state === COMPLIES_ALL_ALONG) return;
     const name = eventName(object, fingerprint);
     const request: ClusterRequest = { verb: 'create', resource: EVENTS, namespace: object.namespace };
     try {

@@ -20,3 +20,20 @@ export type CacheChange =
 
 /** Where a cache tells its changes, when it is replicated. */
 export type Replicate = (change: CacheChange) => void;
+
+/**
+ * Changes as they cross to another thread: JSON text, not the structured clone postMessage makes
+ * of objects. The receiving thread's JSON.parse shares property names and short values between
+ * objects, and lays objects out compactly, where structured clone makes a string of every value:
+ * 10,000 cut-down MCPServers took 7.3 MB of the main thread's heap this way against 9.2 MB, for
+ * the same time on either side, about 0.5 ms for a message of 256 (docs/performance.md). JSON
+ * drops an `undefined` member, which the changes read as absent anyway (a deleted MCPServer, a
+ * namespace gone).
+ */
+export function encodeChanges(changes: readonly CacheChange[]): string {
+  return JSON.stringify(changes);
+}
+
+export function decodeChanges(text: string): CacheChange[] {
+  return JSON.parse(text) as CacheChange[];
+}

@@ -106,6 +106,16 @@ describe('AuditThread', () => {
     expect(metricValue(await scrape(metrics), 'mcpserver_webhook_audit_leader')).toBe(0);
   });
 
+  it('gives the worker a young generation of 2 MiB, whatever node was started with', async () => {
+    // The image starts node with --max-semi-space-size=8 (Dockerfile), which would make it 16 MiB.
+    const { thread, log } = await startThread({ workerModule: new URL('./fixtures/young-generation-worker.mjs', import.meta.url) });
+    await until(() => log.lines().some((line) => line.event === 'young-generation'), 'the worker telling its young generation', 10_000);
+    const told = log.lines().find((line) => line.event === 'young-generation');
+    expect(told?.newSpaceBytes).toBeGreaterThan(0);
+    expect(told?.newSpaceBytes).toBeLessThanOrEqual(2 * 2 ** 20);
+    await thread.stop();
+  });
+
   it('logs a worker that stops on its own and starts it again, admission going on without the fleet', async () => {
     const { thread, log } = await startThread({ workerModule: new URL('./fixtures/failing-worker.mjs', import.meta.url) });
     await until(() => log.lines().filter((line) => line.event === 'audit-worker-exit').length >= 2, 'two exits, so a restart', 10_000);

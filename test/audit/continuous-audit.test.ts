@@ -311,6 +311,24 @@ describe('Events', () => {
     expect(rig.cluster.events.size).toBe(2);
   });
 
+  it('writes the event of an object that complied until now, and counts it again when the violation comes back', async () => {
+    const rig = await start();
+    rig.replica();
+    await until(() => rig.cluster.events.size === 1 && report(rig, 'muster'), 'the first event');
+    await settle(200);
+    const eventsAbout = (name: string) => [...rig.cluster.events.values()].filter((event) => (event.involvedObject as { name: string }).name === name);
+    expect(eventsAbout('atlassian')).toHaveLength(0);
+
+    change(rig, 'muster', 'atlassian', (object) => (object.spec = { type: 'stdio' }));
+    await until(() => eventsAbout('atlassian').length === 1, "atlassian's first event");
+    change(rig, 'muster', 'atlassian', (object) => (object.spec = { type: 'stdio', command: 'mcp-atlassian' }));
+    await settle(200);
+    change(rig, 'muster', 'atlassian', (object) => (object.spec = { type: 'stdio' }));
+    await until(() => eventsAbout('atlassian')[0]?.count === 2, "atlassian's event to count again");
+    expect(eventsAbout('atlassian')).toHaveLength(1);
+    expect(eventsAbout('stdio-without-command').map((event) => event.count)).toEqual([1]);
+  });
+
   it('retries an event it could not write while the violation lasts, and drops it when the object is deleted', async () => {
     const rig = await start();
     rig.cluster.apply({ apiVersion: 'muster.giantswarm.io/v1alpha1', kind: 'MCPServer', metadata: { name: 'no-url', namespace: 'prod' }, spec: { type: 'sse' } });

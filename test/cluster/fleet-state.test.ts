@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CacheChange } from '../../src/cluster/cache-change.js';
+import { decodeChanges, encodeChanges, type CacheChange } from '../../src/cluster/cache-change.js';
 import { connect } from '../../src/cluster/connection.js';
 import { FleetCache } from '../../src/cluster/fleet-cache.js';
 import { FleetState } from '../../src/cluster/fleet-state.js';
@@ -11,8 +11,8 @@ import type { FakeCluster } from './fake-cluster.js';
 
 /**
  * The replica that admission reads when the audit runs in a worker thread, kept in step by the
- * changes of the real cache and labels watching the fake API server. Every change crosses a
- * structured clone, as it crosses threads.
+ * changes of the real cache and labels watching the fake API server. Every change crosses as JSON
+ * text (encodeChanges, decodeChanges), as it crosses threads.
  */
 const BACKOFF = { initialMs: 20, maxMs: 200 };
 const NO_REPORTS = () => ({ restarted: () => {}, failed: () => {}, succeeded: () => {} });
@@ -33,7 +33,8 @@ async function replicated(cluster: FakeCluster): Promise<{ cache: FleetCache; la
   const changes: CacheChange[] = [];
   const replicate = (change: CacheChange): void => {
     changes.push(change);
-    replica.apply(structuredClone(change));
+    // As the changes cross to the main thread: one at a time here, in messages of 256 there.
+    for (const crossed of decodeChanges(encodeChanges([change]))) replica.apply(crossed);
   };
   const cache = new FleetCache({ connection, backoff: BACKOFF, secrets: true, reports: NO_REPORTS, replicate });
   const labels = new NamespaceLabels(connection, BACKOFF, replicate);
