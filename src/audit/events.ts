@@ -81,8 +81,10 @@ export class ViolationEvents {
     const fingerprint = object.denials.length === 0 ? '' : fingerprintOf(object.denials);
     const state = this.states.get(object.uid);
     if (state?.fingerprint === fingerprint) return;
+    // An object that has violated keeps a state of its own, with the counts of its events, for when it violates again.
     const counts = state === undefined || state === COMPLIES_ALL_ALONG ? undefined : state.counts;
-    this.states.set(object.uid, fingerprint === '' && counts === undefined ? COMPLIES_ALL_ALONG : { fingerprint, counts: counts ?? new Map() });
+    if (fingerprint === '' && counts === undefined) this.states.set(object.uid, COMPLIES_ALL_ALONG);
+    else this.states.set(object.uid, { fingerprint, counts: counts ?? new Map() });
     if (fingerprint !== '') this.track(this.emit(object, fingerprint, state === undefined));
   }
 
