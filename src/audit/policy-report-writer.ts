@@ -51,8 +51,11 @@ export class PolicyReportWriter {
     }
   }
 
-  /** Creates the report, or replaces the one `stored` says is there; returns it as now stored. */
-  async put(report: PolicyReport, stored: StoredReport | undefined): Promise<StoredReport | typeof CRD_MISSING> {
+  /**
+   * Creates the report, or replaces the one `stored` says is there; returns the resourceVersion it
+   * is stored at (the rest of its metadata is what the caller wrote).
+   */
+  async put(report: PolicyReport, stored: StoredReport | undefined): Promise<{ readonly resourceVersion: string | undefined } | typeof CRD_MISSING> {
     const { namespace, name } = report.metadata;
     const collection = namespacedPath(POLICY_REPORTS, namespace);
     const path = namespacedPath(POLICY_REPORTS, namespace, name);
@@ -71,7 +74,7 @@ export class PolicyReportWriter {
     if (written === OBJECT_MISSING || written === CONFLICT) {
       throw new ClusterError('conflict', `the PolicyReport ${namespace}/${name} changed, or went, while it was being written`);
     }
-    return storedReport(written);
+    return { resourceVersion: objectMetadata(written).resourceVersion };
   }
 
   /** Deletes a report; one already gone is as good as deleted. */

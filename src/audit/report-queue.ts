@@ -198,9 +198,9 @@ export class ReportQueue {
         return this.noteCrdMissing();
       }
       if (outcome === 'deleted') stored.delete(name);
-      // Kept with the strings this queue holds already, not the copies parsed from the answer:
-      // about 1.5 MB at 10,000 reports.
-      else stored.set(name, { namespace, name, hash: subject?.outcome.hash ?? outcome.hash, resourceVersion: outcome.resourceVersion });
+      // What was written, with the strings this queue holds already (about 1.5 MB less at 10,000
+      // reports than copies parsed from the answer).
+      else stored.set(name, { namespace, name, hash: subject?.outcome.hash, resourceVersion: outcome.resourceVersion });
       this.options.logger.debug({ event: 'policy-report', namespace, name, outcome: outcome === 'deleted' ? 'deleted' : known ? 'updated' : 'created' }, `PolicyReport ${namespace}/${name} written`);
       this.backoff.reset();
       this.options.failures.succeeded('policy reports');

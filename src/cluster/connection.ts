@@ -176,7 +176,6 @@ function describeNetworkError(cause: Error): string {
   return `${code} (${message})`;
 }
 
-
 /** A listed collection. `resourceVersion` is where a watch picks up after the list. */
 export interface Listed<T> {
   readonly items: readonly T[];

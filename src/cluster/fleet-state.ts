@@ -1,7 +1,7 @@
 import { Fleet, secretIndexOf, type NamespaceInfo } from '../engine/index.js';
 import type { CacheChange } from './cache-change.js';
 import type { Labels } from './connection.js';
-import { namespaceInfo } from './namespace-labels.js';
+import { applyLabelsChange, namespaceInfo } from './namespace-labels.js';
 
 /**
  * The MCPServers, the Secrets' names and the namespaces' labels as a sequence of CacheChanges
@@ -43,12 +43,8 @@ export class FleetState {
         else this.secretNames.delete(change.key);
         return;
       case 'namespaces':
-        this.labels.clear();
-        for (const [name, labels] of change.labels) this.labels.set(name, labels);
-        return;
       case 'namespace':
-        if (change.labels === undefined) this.labels.delete(change.name);
-        else this.labels.set(change.name, change.labels);
+        applyLabelsChange(this.labels, change);
         return;
     }
   }

@@ -2,7 +2,7 @@ import type { NamespaceInfo } from '../engine/index.js';
 import { isPlainObject } from '../engine/schema.js';
 import type { BackoffOptions } from './backoff.js';
 import { listNamespaces, NAMESPACES, type ClusterConnection, type Labels } from './connection.js';
-import type { Replicate } from './cache-change.js';
+import type { CacheChange, Replicate } from './cache-change.js';
 import { Informer, type InformerHandlers } from './informer.js';
 
 export interface NamespaceLabelHandlers extends Omit<InformerHandlers, 'synced' | 'changed'> {
@@ -33,36 +33,51 @@ export class NamespaceLabels {
     this.informer.start({
       ...handlers,
       synced: (items) => {
-        this.labels.clear();
-        for (const item of items) {
+        const labels = items.flatMap((item) => {
           const namespace = nameAndLabels(item);
-          if (namespace) this.labels.set(namespace.name, namespace.labels);
-        }
-        this.replicate?.({ kind: 'namespaces', labels: [...this.labels] });
+          return namespace ? [[namespace.name, namespace.labels] as const] : [];
+        });
+        this.tell({ kind: 'namespaces', labels });
         handlers.synced();
       },
       changed: (type, item) => {
         const namespace = nameAndLabels(item);
         if (!namespace) return;
-        const before = JSON.stringify(this.labels.get(namespace.name));
-        if (type === 'DELETED') this.labels.delete(namespace.name);
-        else this.labels.set(namespace.name, namespace.labels);
-        if (JSON.stringify(this.labels.get(namespace.name)) === before) return;
-        this.replicate?.({ kind: 'namespace', name: namespace.name, labels: this.labels.get(namespace.name) });
+        const labels = type === 'DELETED' ? undefined : namespace.labels;
+        if (JSON.stringify(labels) === JSON.stringify(this.labels.get(namespace.name))) return;
+        this.tell({ kind: 'namespace', name: namespace.name, labels });
         handlers.changed(namespace.name);
       },
     });
   }
 
-  /** Stops watching; a replica forgets the labels too. */
+  /** Stops watching; the labels are forgotten, by a replica too. */
   stop(): Promise<void> {
-    this.replicate?.({ kind: 'namespaces', labels: [] });
+    this.tell({ kind: 'namespaces', labels: [] });
     return this.informer.stop();
   }
 
   info(name: string): NamespaceInfo {
     return namespaceInfo(this.labels, name);
   }
+
+  /** Applies a change here, and tells it to the replica, if any. */
+  private tell(change: LabelsChange): void {
+    applyLabelsChange(this.labels, change);
+    this.replicate?.(change);
+  }
+}
+
+/** A change of the namespaces' labels, as NamespaceLabels tells it. */
+export type LabelsChange = Extract<CacheChange, { readonly kind: 'namespaces' | 'namespace' }>;
+
+/** Applies a change to a map of the namespaces' labels: NamespaceLabels keeps its own this way, and a replica (FleetState) its copy. */
+export function applyLabelsChange(labels: Map<string, Labels>, change: LabelsChange): void {
+  if (change.kind === 'namespaces') {
+    labels.clear();
+    for (const [name, known] of change.labels) labels.set(name, known);
+  } else if (change.labels === undefined) labels.delete(change.name);
+  else labels.set(change.name, change.labels);
 }
 
 /** The namespace as the policy sees it: with its labels once they are known, else by its name alone. */
