@@ -65,8 +65,9 @@ const METRICS_WAIT_MS = 2000;
  * The worker's young generation: semi-spaces of 1 MiB, V8's least, so a new space of 2 MiB. The
  * image gives node --max-semi-space-size=8 for admission's throughput under load (docs/performance.md);
  * the worker does not need it, and there its new space alone held 16 MiB of resident memory
- * through a first pass. With 1 MiB: peak RSS 181 against 194 to 198 MiB at 10,000 MCPServers, for
- * the same CPU and pass.
+ * through a first pass. With 1 MiB (and this round's other savings): peak RSS 177 to 182 against
+ * 196 to 201 MiB at 10,000 MCPServers, for about 3 to 4 s more CPU over a 40 s pass, most likely
+ * the more frequent scavenges (docs/performance.md).
  */
 const WORKER_SEMI_SPACE_MB = 1;
 
